@@ -1,0 +1,37 @@
+import type { SegmentMeta } from '../audio/Segment.js';
+
+/** A transcript ready for the text channel. `meta.startedAt` is always the segment's original start time. */
+export interface Transcript {
+  readonly meta: SegmentMeta;
+  readonly text: string;
+  /** True when the audio went through the disk spool first (it may arrive after later speech of the same speaker). */
+  readonly fromSpool: boolean;
+}
+
+/** Receives transcripts; called synchronously, must not throw (throws are logged and swallowed). */
+export type TranscriptListener = (transcript: Transcript) => void;
+
+/** What the hallucination filter gets to look at besides the text. */
+export interface HallucinationInfo {
+  readonly durationMs: number;
+  readonly rmsDbfs: number;
+  readonly speechMs: number;
+  readonly noSpeechProb?: number;
+}
+
+/** Returns true when `text` is a hallucination to drop (e.g. "Thanks for watching!" over silence). */
+export type HallucinationCheck = (text: string, info: HallucinationInfo) => boolean;
+
+/** Context of a warning, so the bot can tell the right text channel. */
+export interface PipelineWarning {
+  /** Stable code: SPOOL_DROPPED, SPOOL_CORRUPT, SPOOL_QUARANTINED, SEGMENT_FAILED, SEGMENT_LOST. */
+  readonly code: string;
+  /** The segment concerned, when known (its textChannelId is where a notice belongs). */
+  readonly segment?: SegmentMeta;
+  /** Spool file concerned, when any. */
+  readonly file?: string;
+  readonly error?: unknown;
+}
+
+/** Receives operator-visible problems; called synchronously, must not throw. */
+export type WarningListener = (message: string, warning: PipelineWarning) => void;

@@ -61,6 +61,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   if (raw === undefined) return undefined;
   const trimmed = raw.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // An HTTP date names a day and month; bare numbers like "-3" would otherwise parse as a year.
+  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);

@@ -1,0 +1,269 @@
+import type { Clock, TimerHandle } from '../util/Clock.js';
+import { systemClock } from '../util/Clock.js';
+import { errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import type { Metrics } from '../util/Metrics.js';
+import { isRetryable } from './isRetryable.js';
+import type { Spool, SpoolEntry } from './Spool.js';
+import type { SpoolFileSegment } from './SpoolFileSegment.js';
+import type { Transcriber } from './Transcriber.js';
+import type { HallucinationCheck, PipelineWarning, TranscriptListener, WarningListener } from './TranscriptEvents.js';
+
+/** Defaults of {@link SpoolDrainerOptions}. */
+export const SPOOL_DRAINER_DEFAULTS = {
+  initialBackoffMs: 2_000,
+  /** A dead server costs one request a minute; a kick() from a live success ends the wait at once. */
+  maxBackoffMs: 60_000,
+  maxStrikes: 3,
+  closeDeadlineMs: 5_000,
+} as const;
+
+export interface SpoolDrainerOptions {
+  readonly spool: Spool;
+  readonly transcriber: Transcriber;
+  /** Same callback as the live pipeline's; called with `fromSpool: true` and the original startedAt. */
+  readonly onTranscript: TranscriptListener;
+  /** Returns true for texts to drop. Default: keep everything that is not blank. */
+  readonly isHallucination?: HallucinationCheck;
+  readonly onWarning?: WarningListener;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** First wait after a failed upload; doubles per failure. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /**
+   * An entry that fails retryably this many times although the server proved healthy in between (a live
+   * upload succeeded: kick()) is quarantined, so one poisonous file cannot block the queue forever.
+   */
+  readonly maxStrikes?: number;
+}
+
+type Outcome = 'next' | 'backoff' | 'stopped';
+
+const noop = (): void => {};
+
+/**
+ * Uploads spooled segments one at a time, oldest first: at start(), when told something was spooled
+ * (notify(), after the current backoff), and immediately when a live upload succeeds (kick()).
+ * While uploads fail it backs off exponentially (capped) on the injected clock. On success it hands the
+ * transcript to `onTranscript` (fromSpool: true) and deletes the entry; a non-retryable failure deletes
+ * the entry too (counted and warned), since sending it again cannot help.
+ */
+export class SpoolDrainer {
+  private readonly spool: Spool;
+  private readonly transcriber: Transcriber;
+  private readonly onTranscript: TranscriptListener;
+  private readonly isHallucination: HallucinationCheck;
+  private readonly onWarning: WarningListener;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly maxStrikes: number;
+
+  private failures = 0;
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private abort: AbortController | undefined;
+  private closed = false;
+  private kickedSinceFailure = false;
+  private strikeName: string | undefined;
+  private strikes = 0;
+
+  constructor(options: SpoolDrainerOptions) {
+    this.spool = options.spool;
+    this.transcriber = options.transcriber;
+    this.onTranscript = options.onTranscript;
+    this.isHallucination = options.isHallucination ?? (() => false);
+    this.onWarning = options.onWarning ?? noop;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.clock = options.clock ?? systemClock;
+    this.initialBackoffMs = options.initialBackoffMs ?? SPOOL_DRAINER_DEFAULTS.initialBackoffMs;
+    this.maxBackoffMs = options.maxBackoffMs ?? SPOOL_DRAINER_DEFAULTS.maxBackoffMs;
+    this.maxStrikes = options.maxStrikes ?? SPOOL_DRAINER_DEFAULTS.maxStrikes;
+    const m = this.metrics;
+    m.define('spool_uploaded_total', 'counter', 'Spooled segments uploaded and delivered (or filtered)');
+    m.define('spool_upload_failures_total', 'counter', 'Failed upload attempts of spooled segments');
+    m.define('segments_filtered_total', 'counter', 'Transcripts dropped as hallucinations or blank');
+    m.define('segments_failed_total', 'counter', 'Segments the server rejected for good (not retried)');
+  }
+
+  /** Starts draining now (what an earlier process left, after a crash or redeploy). */
+  start(): void {
+    this.runNow();
+  }
+
+  /** A live upload succeeded: the server answers again, so forget the backoff and drain now. */
+  kick(): void {
+    if (this.closed) return;
+    this.kickedSinceFailure = true;
+    this.failures = 0;
+    this.runNow();
+  }
+
+  /** Something was spooled: make sure a drain is scheduled (after the current backoff, the server may be down). */
+  notify(): void {
+    if (this.closed || this.running !== undefined || this.timer !== undefined) return;
+    this.schedule();
+  }
+
+  /** Whether an upload is under way. */
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * Stops: no new uploads; the one under way may finish until `deadlineMs` from now, then it is aborted
+   * (its entry stays in the spool for the next start). Resolves when nothing runs any more.
+   */
+  async close(deadlineMs: number = SPOOL_DRAINER_DEFAULTS.closeDeadlineMs): Promise<void> {
+    this.stopScheduling();
+    const running = this.running;
+    if (running === undefined) return;
+    const deadline = this.clock.setTimeout(() => this.abort?.abort(), deadlineMs);
+    await running;
+    this.clock.clearTimeout(deadline);
+  }
+
+  /** Stops now, aborting the upload under way (its entry stays in the spool). */
+  destroy(): void {
+    this.stopScheduling();
+    this.abort?.abort();
+  }
+
+  private stopScheduling(): void {
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private runNow(): void {
+    if (this.closed || this.running !== undefined) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private schedule(): void {
+    // initial, 2×, 4×… after consecutive failures; no jitter: there is one drainer per process.
+    const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(Math.max(0, this.failures - 1), 30));
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.runNow();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      const entry = this.spool.oldest();
+      if (entry === undefined) return; // idle until notify() or kick()
+      let outcome: Outcome;
+      try {
+        outcome = await this.uploadOne(entry);
+      } catch (error) {
+        // uploadOne handles everything it knows; this is a bug, so pause rather than spin.
+        this.logger.error('spool drainer: unexpected error', { error, file: entry.name });
+        outcome = 'backoff';
+      }
+      if (outcome === 'stopped') return;
+      if (outcome === 'backoff') {
+        this.failures++;
+        if (!this.closed) this.schedule();
+        return;
+      }
+      this.failures = 0;
+    }
+  }
+
+  private async uploadOne(entry: SpoolEntry): Promise<Outcome> {
+    let segment: SpoolFileSegment;
+    try {
+      segment = await this.spool.open(entry);
+    } catch (error) {
+      if (this.spool.has(entry)) {
+        this.metrics.inc('spool_corrupt_files_total');
+        await this.spool.quarantine(entry, error);
+      }
+      return 'next';
+    }
+    const meta = segment.meta;
+    const abort = new AbortController();
+    this.abort = abort;
+    try {
+      const result = await this.transcriber.transcribe({
+        audio: segment,
+        language: meta.language,
+        prompt: meta.prompt,
+        signal: abort.signal,
+      });
+      this.strikeName = undefined;
+      const text = result.text.trim();
+      const info = { durationMs: meta.durationMs, rmsDbfs: meta.rmsDbfs, speechMs: meta.speechMs, noSpeechProb: result.noSpeechProb };
+      if (text.length === 0 || this.isHallucination(text, info)) {
+        this.metrics.inc('segments_filtered_total');
+        this.logger.debug('spool drainer: transcript filtered', { file: entry.name, text });
+      } else {
+        // Deliver before deleting: a crash in between repeats a transcript instead of losing it.
+        try {
+          this.onTranscript({ meta, text, fromSpool: true });
+        } catch (error) {
+          this.logger.error('onTranscript listener threw', { error });
+        }
+      }
+      this.metrics.inc('spool_uploaded_total');
+      await this.spool.remove(entry);
+      return 'next';
+    } catch (error) {
+      if (abort.signal.aborted || this.closed) return 'stopped';
+      this.metrics.inc('spool_upload_failures_total');
+      if (!this.spool.has(entry)) return 'next'; // dropped by the size cap while we were uploading it
+      if (!isRetryable(error)) {
+        this.metrics.inc('segments_failed_total');
+        this.logger.warn('spool drainer: segment rejected, deleting it', { file: entry.name, error });
+        this.warn(`A stored recording was rejected by the transcription service: ${errorMessage(error)}`, {
+          code: 'SEGMENT_FAILED',
+          segment: meta,
+          file: entry.name,
+          error,
+        });
+        await this.spool.remove(entry);
+        return 'next';
+      }
+      if (this.countStrike(entry)) {
+        this.logger.error('spool drainer: segment keeps failing while live uploads succeed; quarantining', { file: entry.name, error });
+        await this.spool.quarantine(entry, error);
+        return 'next';
+      }
+      this.logger.info('spool drainer: upload failed, backing off', { file: entry.name, failures: this.failures + 1, error });
+      return 'backoff';
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
+    }
+  }
+
+  /** Records a retryable failure of `entry`; true once it has failed `maxStrikes` times with the server healthy in between. */
+  private countStrike(entry: SpoolEntry): boolean {
+    if (this.strikeName !== entry.name) {
+      this.strikeName = entry.name;
+      this.strikes = 0;
+    }
+    if (this.kickedSinceFailure) this.strikes++;
+    this.kickedSinceFailure = false;
+    return this.strikes >= this.maxStrikes;
+  }
+
+  private warn(message: string, warning: PipelineWarning): void {
+    try {
+      this.onWarning(message, warning);
+    } catch (error) {
+      this.logger.error('onWarning listener threw', { error });
+    }
+  }
+}

@@ -27,6 +27,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2
 ENV DATA_DIR=/data SPOOL_DIR=/data/spool HEALTH_PORT=8080
+# curl only for `fly ssh console -C "curl -s localhost:8080/metrics"`: disk, no memory unless run.
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # package.json is needed at run time for "type": "module". Code stays root-owned: the bot cannot rewrite itself.
 COPY package.json ./

@@ -161,9 +161,11 @@ export class TranscriptionPipeline {
 
   /**
    * The PCM pool runs short: writes the oldest queued (not uploading) segments to the spool until at least
-   * `bytesNeeded` bytes of PCM are on their way out. Resolves with the bytes freed once they are released.
+   * `bytesNeeded` bytes of PCM are on their way out (all queued segments when omitted, since PcmSlabPool
+   * fires its pressure callback only once per episode). Uploads under way are left alone. Resolves with the
+   * bytes freed once those segments are released; never rejects.
    */
-  onPoolPressure(bytesNeeded = 1): Promise<number> {
+  onPoolPressure(bytesNeeded = Number.POSITIVE_INFINITY): Promise<number> {
     let freed = 0;
     const writes: Promise<void>[] = [];
     while (freed < bytesNeeded && this.queue.length > 0) {

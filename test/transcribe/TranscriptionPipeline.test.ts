@@ -245,6 +245,17 @@ describe('TranscriptionPipeline', () => {
     expect(await pipeline.onPoolPressure(1)).toBe(0); // nothing queued: nothing to spill
   });
 
+  it('spills every queued segment when onPoolPressure() is called without a size (PcmSlabPool.onPressure)', async () => {
+    const pipeline = makePipeline({ maxConcurrentUploads: 1 });
+    const s = ['q1', 'q2', 'q3'].map((w, i) => segment(w, { startedAt: 1_000 * (i + 1) }, 2_000));
+    for (const x of s) pipeline.submit(x);
+    await until(() => transcriber.pending.length === 1);
+    expect(await pipeline.onPoolPressure()).toBe(4_000);
+    expect(await spooledWords()).toEqual(['q2', 'q3']);
+    expect(s.map((x) => x.releases)).toEqual([0, 1, 1]);
+    expect(pipeline.inFlight).toBe(1);
+  });
+
   it('close() spools the queue at once, lets uploads finish until the deadline, spools the rest and resolves in time', async () => {
     const pipeline = makePipeline({ maxConcurrentUploads: 2, closeSpoolReserveMs: 200 });
     const s = ['c1', 'c2', 'c3', 'c4'].map((w, i) => segment(w, { startedAt: 1_000 * (i + 1) }));

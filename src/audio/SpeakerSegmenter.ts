@@ -194,7 +194,9 @@ export class SpeakerSegmenter {
       // No RTP for this packet or the previous one: measure the hole by arrival time, with a jitter allowance.
       const behind = now - (this.anchorMs + this.anchorFrames * FRAME_MS);
       if (behind > this.o.arrivalJitterMs) missing = Math.floor(behind / FRAME_MS);
-      else if (behind < -this.o.maxPlcMs) this.reanchor(now); // audio ran ahead of the wall clock (a burst)
+      // Early (a burst after a stall, or less network delay than before): follow the earliest arrivals,
+      // so that lateness is measured against the fastest path and a later hole is not hidden.
+      else if (behind < 0) this.reanchor(now);
       if (this.pendingLost > missing) missing = this.pendingLost;
     }
     this.pendingLost = 0;

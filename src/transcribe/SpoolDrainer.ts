@@ -117,15 +117,23 @@ export class SpoolDrainer {
 
   /**
    * Stops: no new uploads; the one under way may finish until `deadlineMs` from now, then it is aborted
-   * (its entry stays in the spool for the next start). Resolves when nothing runs any more.
+   * (its entry stays in the spool for the next start). Resolves when it finished, or at the deadline even
+   * if the transcriber ignores the abort.
    */
   async close(deadlineMs: number = SPOOL_DRAINER_DEFAULTS.closeDeadlineMs): Promise<void> {
     this.stopScheduling();
     const running = this.running;
     if (running === undefined) return;
-    const deadline = this.clock.setTimeout(() => this.abort?.abort(), deadlineMs);
-    await running;
-    this.clock.clearTimeout(deadline);
+    await new Promise<void>((resolve) => {
+      const deadline = this.clock.setTimeout(() => {
+        this.abort?.abort();
+        resolve();
+      }, deadlineMs);
+      void running.then(() => {
+        this.clock.clearTimeout(deadline);
+        resolve();
+      });
+    });
   }
 
   /** Stops now, aborting the upload under way (its entry stays in the spool). */

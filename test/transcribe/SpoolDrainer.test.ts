@@ -254,6 +254,25 @@ describe('SpoolDrainer', () => {
     expect(sink.transcripts).toEqual([]);
   });
 
+  it('close() resolves at its deadline even when the transcriber ignores the abort', async () => {
+    const spool = await openSpool();
+    await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'hung'));
+    transcriber.honourAbort = false;
+    const drainer = makeDrainer(spool);
+    drainer.start();
+    await until(() => transcriber.pending.length === 1);
+    let closed = false;
+    void drainer.close(500).then(() => (closed = true));
+    clock.advance(500);
+    await until(() => closed);
+    expect(drainer.busy).toBe(true); // still waiting on the hung call, but close() did not
+    expect(spool.count).toBe(1);
+    transcriber.call('hung').resolve(); // a late answer is still delivered and the entry deleted, not lost
+    await until(() => !drainer.busy);
+    expect(sink.texts).toEqual(['hung (spool)']);
+    expect(spool.count).toBe(0);
+  });
+
   it('close() returns as soon as the upload under way finishes and delivers its transcript', async () => {
     const spool = await openSpool();
     await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'done-in-time'));

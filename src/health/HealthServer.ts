@@ -12,7 +12,11 @@ export type HealthVerdict = { readonly healthy: true } | { readonly healthy: fal
 export interface HealthServerOptions {
   /** TCP port; 0 picks a free one (tests). */
   readonly port: number;
-  /** Interface to bind. Default 0.0.0.0: Fly's checks come from outside the machine's loopback. */
+  /**
+   * Interface to bind. Default: all interfaces, Node's way (`::` dual-stack, or 0.0.0.0 where IPv6
+   * is off). Not loopback: Fly's checks arrive on the Machine's private IPv4 address, while
+   * `fly proxy` and other 6PN clients arrive over IPv6, which 0.0.0.0 alone would refuse.
+   */
   readonly host?: string;
   /** Asked on every GET /healthz (the bot answers: gateway ready and event loop not stalled). */
   readonly isHealthy: () => HealthVerdict;
@@ -51,17 +55,20 @@ export class HealthServer {
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number> {
-    const { port, host = '0.0.0.0' } = this.options;
+    const { port, host } = this.options;
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {
-        reject(new TinyscribeError('HEALTH_LISTEN_FAILED', `health server cannot listen on ${host}:${port}`, { cause: error }));
+        const where = `${host ?? '*'}:${port}`;
+        reject(new TinyscribeError('HEALTH_LISTEN_FAILED', `health server cannot listen on ${where}`, { cause: error }));
       };
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
+      const onListening = (): void => {
         this.server.off('error', onError);
         this.server.on('error', (error) => this.options.logger?.error('health server error', { error }));
         resolve((this.server.address() as AddressInfo).port);
-      });
+      };
+      this.server.once('error', onError);
+      if (host === undefined) this.server.listen(port, onListening);
+      else this.server.listen(port, host, onListening);
     });
   }
 

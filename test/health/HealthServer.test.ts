@@ -138,6 +138,17 @@ describe('HealthServer lifecycle', () => {
     await expect(second.listen()).rejects.toMatchObject({ code: 'HEALTH_LISTEN_FAILED' });
   });
 
+  it('listens on all interfaces by default: IPv4 (Fly checks) and IPv6 (fly proxy, 6PN)', async () => {
+    const server = new HealthServer({ port: 0, isHealthy: () => ({ healthy: true }), metrics: new Metrics() });
+    servers.push(server);
+    const port = await server.listen();
+    for (const host of ['127.0.0.1', '[::1]']) {
+      const res = await fetch(`http://${host}:${port}/healthz`);
+      expect(res.status, host).toBe(200);
+      expect(await res.text()).toBe('ok');
+    }
+  });
+
   it('close() before listen() resolves', async () => {
     const server = new HealthServer({ port: 0, isHealthy: () => ({ healthy: true }), metrics: new Metrics() });
     await expect(server.close()).resolves.toBeUndefined();

@@ -1,0 +1,3 @@
+export * from './dtmf.js';
+export * from './signals.js';
+export * from './wav.js';

@@ -21,7 +21,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime: compiled dist/src, production node_modules, non-root, node itself as the process.
 FROM ${NODE_IMAGE} AS runtime

@@ -283,11 +283,13 @@ export class WhisperStandIn extends EventEmitter<WhisperStandInEvents> {
         req.socket.destroy();
       };
       if (draft.contentLength === 0) reset();
-      else
+      else {
         req.once('data', (chunk: Buffer) => {
           draft.bytes += chunk.length;
           reset();
         });
+        req.once('end', reset); // an empty chunked body has no data event
+      }
       return;
     }
 

@@ -125,7 +125,7 @@ export function decodeDtmf(pcm: Int16Array, sampleRate: number): string {
   return out;
 }
 
-/** The DTMF symbol in one block, or null. Writes Goertzel powers into `power` (reused across blocks). */
+/** The DTMF symbol in one block, or null. Per-block code: allocates nothing (Goertzel powers go into the reused `power`). */
 function classifyBlock(
   pcm: Int16Array,
   start: number,

@@ -1,0 +1,56 @@
+import type { APIGuildMember, APIUser } from '@discordjs/core';
+import type { Logger } from '../util/logger.js';
+
+/** Fetches a guild member over REST (the fallback when no payload told us a name). */
+export type FetchMember = (guildId: string, userId: string) => Promise<Pick<APIGuildMember, 'nick' | 'user'>>;
+
+/** The name people see: guild nickname, else global display name, else username. */
+export function displayNameOf(member: { nick?: string | null; user?: Pick<APIUser, 'global_name' | 'username'> }): string | undefined {
+  return member.nick ?? member.user?.global_name ?? member.user?.username ?? undefined;
+}
+
+/**
+ * Speaker names for one session, learnt from interaction and voice-state payloads, with a REST lookup as
+ * fallback. Lives and dies with the session, so it never grows beyond the people who spoke in it.
+ */
+export class DisplayNames {
+  private readonly names = new Map<string, string>();
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly guildId: string,
+    private readonly fetchMember: FetchMember,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Remembers a name seen in a payload. */
+  remember(userId: string, member: Parameters<typeof displayNameOf>[0] | undefined): void {
+    const name = member ? displayNameOf(member) : undefined;
+    if (name) this.names.set(userId, name);
+  }
+
+  /** The speaker's name; asks Discord once if no payload told us. */
+  async resolve(userId: string): Promise<string> {
+    const known = this.names.get(userId);
+    if (known) return known;
+    let pending = this.pending.get(userId);
+    if (!pending) {
+      pending = this.fetchMember(this.guildId, userId)
+        .then((member) => displayNameOf(member) ?? `User ${userId}`)
+        .catch((error: unknown) => {
+          this.logger.warn('could not look up a member name', { userId, error });
+          return `User ${userId}`;
+        })
+        .then((name) => {
+          this.pending.delete(userId);
+          // A payload may have told us the name meanwhile; it is as fresh, and never a placeholder.
+          const learnt = this.names.get(userId);
+          if (learnt) return learnt;
+          this.names.set(userId, name);
+          return name;
+        });
+      this.pending.set(userId, pending);
+    }
+    return pending;
+  }
+}

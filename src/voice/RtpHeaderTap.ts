@@ -1,0 +1,117 @@
+import type { EventEmitter } from 'node:events';
+import { VoiceConnectionStatus, type VoiceConnection, type VoiceConnectionState } from '@discordjs/voice';
+
+/**
+ * Reads the RTP header (SSRC, sequence, timestamp) of every datagram on the voice UDP socket, just
+ * BEFORE @discordjs/voice's receiver handles the same datagram.
+ *
+ * Why: 0.19.x hands subscribers bare Opus packets with no sequence or timestamp, and Discord sends
+ * nothing during silence, so arrival time alone cannot tell a lost packet from a pause. The RTP header
+ * is not encrypted in the rtpsize AEAD modes, so reading bytes 2–11 is safe and needs no key.
+ *
+ * How it pairs a header with a packet without allocating: our listener is *prepended* on the
+ * VoiceUDPSocket's 'message' event, so for each datagram it runs first and stores the header in the
+ * fields below. The receiver then decrypts and pushes the packet into a flowing AudioReceiveStream, which
+ * emits 'data' synchronously; the speaker's data handler calls {@link take} with its SSRC. If anything
+ * ever delivers a packet later than that (a paused stream), `fresh` is already false or the SSRC differs,
+ * and the caller falls back to arrival time. Each datagram is a separate callback from libuv, so no
+ * second header can overwrite the first before its packet is delivered.
+ *
+ * Depends on two library internals, both typed in its .d.ts: `connection.state.networking` and the
+ * networking state's `udp` (a VoiceUDPSocket emitting 'message'). If a future version hides them,
+ * {@link attached} stays false and the bot runs on arrival times (see docs/design.md).
+ */
+export class RtpHeaderTap {
+  /** Header of the most recent datagram (valid while `fresh`). */
+  ssrc = -1;
+  sequence = 0;
+  timestamp = 0;
+  fresh = false;
+  /** Datagrams seen (any SSRC), for metrics. */
+  datagrams = 0;
+  attached = false;
+
+  private udp: EventEmitter | undefined;
+  private networking: EventEmitter | undefined;
+  private connection: VoiceConnection | undefined;
+
+  constructor() {
+    this.onDatagram = this.onDatagram.bind(this);
+    this.onConnectionState = this.onConnectionState.bind(this);
+    this.onNetworkingState = this.onNetworkingState.bind(this);
+  }
+
+  /** Follows the connection's networking and UDP socket across reconnects. */
+  attach(connection: VoiceConnection): void {
+    this.connection = connection;
+    connection.on('stateChange', this.onConnectionState);
+    this.onConnectionState(connection.state, connection.state);
+  }
+
+  /** Stops listening everywhere. */
+  detach(): void {
+    this.connection?.off('stateChange', this.onConnectionState);
+    this.connection = undefined;
+    this.setNetworking(undefined);
+  }
+
+  /**
+   * Claims the stored header if it belongs to `ssrc` and was not claimed yet.
+   * Per-packet path: no allocation.
+   */
+  take(ssrc: number): boolean {
+    if (!this.fresh || this.ssrc !== ssrc) return false;
+    this.fresh = false;
+    return true;
+  }
+
+  private onDatagram(msg: Buffer): void {
+    // Per-packet path: reads three integers, allocates nothing.
+    this.datagrams++;
+    if (msg.length < 12 || msg[0]! >> 6 !== 2) {
+      this.fresh = false;
+      return;
+    }
+    this.sequence = msg.readUInt16BE(2);
+    this.timestamp = msg.readUInt32BE(4);
+    this.ssrc = msg.readUInt32BE(8);
+    this.fresh = true;
+  }
+
+  private onConnectionState(_old: VoiceConnectionState, state: VoiceConnectionState): void {
+    const networking =
+      state.status === VoiceConnectionStatus.Ready || state.status === VoiceConnectionStatus.Connecting
+        ? (state.networking as unknown as EventEmitter)
+        : undefined;
+    this.setNetworking(networking);
+  }
+
+  private setNetworking(networking: EventEmitter | undefined): void {
+    if (networking === this.networking) return;
+    this.networking?.off('stateChange', this.onNetworkingState);
+    this.networking = networking;
+    if (networking) {
+      networking.on('stateChange', this.onNetworkingState);
+      this.setUdp(Reflect.get(Reflect.get(networking, 'state') ?? {}, 'udp') as EventEmitter | undefined);
+    } else {
+      this.setUdp(undefined);
+    }
+  }
+
+  private onNetworkingState(_old: unknown, state: unknown): void {
+    this.setUdp(Reflect.get(state ?? {}, 'udp') as EventEmitter | undefined);
+  }
+
+  private setUdp(udp: EventEmitter | undefined): void {
+    if (udp === this.udp) return;
+    this.udp?.off('message', this.onDatagram);
+    this.udp = udp;
+    this.fresh = false;
+    if (udp && typeof udp.prependListener === 'function') {
+      udp.prependListener('message', this.onDatagram);
+      this.attached = true;
+    } else {
+      this.attached = false;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/** RTP position of a packet; a reused object, valid only during the call it is passed to. */
+export interface RtpPosition {
+  sequence: number;
+  timestamp: number;
+}
+
+/**
+ * Where one speaker's Opus packets go (the segmenter in production). The voice layer knows nothing about
+ * PCM or segments; the audio layer knows nothing about Discord streams.
+ */
+export interface SpeakerAudioSink {
+  /** One Opus packet, with its RTP position when known (null: use arrival time). Must not throw. */
+  onPacket(opus: Buffer, rtp: RtpPosition | null): void;
+  /** A packet arrived but could not be decrypted; the stream was recreated. */
+  onLostPacket(): void;
+  /** The speaker's SSRC changed (left and came back): a new RTP timeline starts. */
+  onNewStream(): void;
+  /** Called periodically: seals the segment in progress when the speaker has been silent long enough. */
+  checkIdle(nowMs: number): void;
+  /** Seals whatever is in progress (session ending). */
+  flush(): void;
+  /** Frees the decoder and buffers. */
+  close(): void;
+}

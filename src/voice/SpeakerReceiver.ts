@@ -1,0 +1,96 @@
+import type { AudioReceiveStream, VoiceReceiver } from '@discordjs/voice';
+import { EndBehaviorType } from '@discordjs/voice';
+import type { RtpHeaderTap } from './RtpHeaderTap.js';
+import type { RtpPosition, SpeakerAudioSink } from './SpeakerAudioSink.js';
+import type { Logger } from '../util/logger.js';
+import type { Metrics } from '../util/Metrics.js';
+
+/**
+ * One speaker's subscription for the whole session. We subscribe once (Manual end: the stream never
+ * ends on its own) instead of per utterance, so the first packet of every utterance lands in a stream
+ * that already exists: no lost onsets, no listener build-up. The receiver destroys a stream on a
+ * decryption error; we subscribe again at once, and the sink (which owns the segment in progress)
+ * carries on.
+ */
+export class SpeakerReceiver {
+  /** Current audio SSRC of this user (-1 until mapped). */
+  ssrc = -1;
+  private stream: AudioReceiveStream | undefined;
+  private closed = false;
+  /** Reused for every packet: the sink must not keep it. */
+  private readonly position: RtpPosition = { sequence: 0, timestamp: 0 };
+
+  constructor(
+    readonly userId: string,
+    private readonly receiver: VoiceReceiver,
+    private readonly tap: RtpHeaderTap,
+    readonly sink: SpeakerAudioSink,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.onData = this.onData.bind(this);
+    this.onError = this.onError.bind(this);
+    this.onClose = this.onClose.bind(this);
+    this.subscribe();
+  }
+
+  /** Records the user's (new) SSRC; a change starts a new RTP timeline. */
+  setSsrc(ssrc: number): void {
+    if (this.ssrc !== -1 && this.ssrc !== ssrc) this.sink.onNewStream();
+    this.ssrc = ssrc;
+  }
+
+  /** Ends the subscription and frees the sink. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream) {
+      stream.off('data', this.onData);
+      stream.off('error', this.onError);
+      stream.off('close', this.onClose);
+      stream.on('error', () => undefined);
+      stream.destroy();
+    }
+    this.sink.flush();
+    this.sink.close();
+  }
+
+  private subscribe(): void {
+    const stream = this.receiver.subscribe(this.userId, { end: { behavior: EndBehaviorType.Manual } });
+    this.stream = stream;
+    stream.on('data', this.onData);
+    stream.on('error', this.onError);
+    stream.once('close', this.onClose);
+    this.metrics.inc('voice_subscriptions_total');
+  }
+
+  private onData(packet: Buffer): void {
+    // Per-packet path: no allocation here (the position object is reused).
+    if (this.ssrc !== -1 && this.tap.take(this.ssrc)) {
+      this.position.sequence = this.tap.sequence;
+      this.position.timestamp = this.tap.timestamp;
+      this.sink.onPacket(packet, this.position);
+    } else {
+      this.sink.onPacket(packet, null);
+    }
+  }
+
+  private onError(error: Error): void {
+    // A bad authentication tag (or a DAVE failure) destroys the stream; 'close' follows and we resubscribe.
+    this.metrics.inc('audio_decrypt_failures_total');
+    this.sink.onLostPacket();
+    this.logger.debug('receive stream error; resubscribing', { userId: this.userId, error });
+  }
+
+  private onClose(): void {
+    if (this.stream) {
+      this.stream.off('data', this.onData);
+      this.stream.off('error', this.onError);
+    }
+    this.stream = undefined;
+    // The receiver removed its map entry on 'close' before us, so subscribe() makes a fresh stream.
+    if (!this.closed) this.subscribe();
+  }
+}

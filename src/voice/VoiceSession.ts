@@ -1,0 +1,215 @@
+import { EventEmitter } from 'node:events';
+import {
+  VoiceConnectionStatus,
+  entersState,
+  joinVoiceChannel,
+  type DiscordGatewayAdapterCreator,
+  type VoiceConnection,
+} from '@discordjs/voice';
+import { RtpHeaderTap } from './RtpHeaderTap.js';
+import { SpeakerReceiver } from './SpeakerReceiver.js';
+import type { SpeakerAudioSink } from './SpeakerAudioSink.js';
+import type { Clock, TimerHandle } from '../util/Clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Metrics } from '../util/Metrics.js';
+import { TinyscribeError, errorMessage } from '../util/errors.js';
+
+/** Lifecycle of one guild's transcription session. */
+export enum VoiceSessionStatus {
+  Joining = 'joining',
+  Listening = 'listening',
+  Closing = 'closing',
+  Closed = 'closed',
+}
+
+/** Who started the session, where it listens and where it writes. */
+export interface VoiceSessionTarget {
+  readonly sessionId: string;
+  readonly guildId: string;
+  readonly voiceChannelId: string;
+  readonly textChannelId: string;
+  readonly startedBy: string;
+  readonly language: string | undefined;
+  readonly prompt: string | undefined;
+}
+
+export interface VoiceSessionDeps {
+  readonly adapterCreator: DiscordGatewayAdapterCreator;
+  /** Makes the audio sink (segmenter) for one speaker of this session. */
+  readonly createSink: (userId: string, target: VoiceSessionTarget) => SpeakerAudioSink;
+  /** Whether to receive this user at all (opted-out users and bots are not decoded or stored). */
+  readonly shouldReceive: (userId: string) => boolean;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** How often speakers are checked for end-of-speech silence. */
+  readonly idleCheckMs?: number;
+  /** How long to wait for the voice connection to become ready. */
+  readonly joinTimeoutMs?: number;
+}
+
+export interface VoiceSessionEvents {
+  stateChange: [from: VoiceSessionStatus, to: VoiceSessionStatus];
+  /** The voice connection was lost for good (kicked, channel deleted, network). */
+  lost: [reason: string];
+}
+
+/**
+ * Joins one voice channel and hears every speaker in it, one subscription per speaker for the whole
+ * session. Owns the voice connection, the RTP tap and the speakers; hands packets to the sinks.
+ */
+export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
+  readonly startedAt: number;
+  private statusValue = VoiceSessionStatus.Joining;
+  private connection: VoiceConnection | undefined;
+  private readonly tap = new RtpHeaderTap();
+  private readonly speakers = new Map<string, SpeakerReceiver>();
+  private idleTimer: TimerHandle | undefined;
+  private readonly log: Logger;
+
+  constructor(
+    readonly target: VoiceSessionTarget,
+    private readonly deps: VoiceSessionDeps,
+  ) {
+    super();
+    this.startedAt = deps.clock.now();
+    this.log = deps.logger.child({ guildId: target.guildId, sessionId: target.sessionId });
+    this.onSpeakingStart = this.onSpeakingStart.bind(this);
+    this.onSsrc = this.onSsrc.bind(this);
+    this.onSsrcUpdate = this.onSsrcUpdate.bind(this);
+    this.onConnectionState = this.onConnectionState.bind(this);
+    this.checkIdle = this.checkIdle.bind(this);
+  }
+
+  get status(): VoiceSessionStatus {
+    return this.statusValue;
+  }
+
+  /** Number of speakers heard so far in this session. */
+  get speakerCount(): number {
+    return this.speakers.size;
+  }
+
+  /** Joins the channel and waits until voice is ready; throws VOICE_JOIN_TIMEOUT otherwise. */
+  async start(): Promise<void> {
+    const connection = joinVoiceChannel({
+      guildId: this.target.guildId,
+      channelId: this.target.voiceChannelId,
+      adapterCreator: this.deps.adapterCreator,
+      // Discord sends no audio to a deafened client; we never speak, so we stay muted.
+      selfDeaf: false,
+      selfMute: true,
+      // DAVE stays on (the default): real Discord closes non-E2EE voice clients with 4017 since March 2026.
+    });
+    this.connection = connection;
+    connection.on('error', (error) => this.log.warn('voice connection error', { error }));
+    this.tap.attach(connection);
+    const receiver = connection.receiver;
+    receiver.speaking.on('start', this.onSpeakingStart);
+    receiver.ssrcMap.on('create', this.onSsrc);
+    receiver.ssrcMap.on('update', this.onSsrcUpdate);
+    try {
+      await entersState(connection, VoiceConnectionStatus.Ready, this.deps.joinTimeoutMs ?? 20_000);
+    } catch (error) {
+      this.close();
+      throw new TinyscribeError('VOICE_JOIN_TIMEOUT', 'Could not connect to the voice channel in time', { cause: error });
+    }
+    if (this.statusValue !== VoiceSessionStatus.Joining) return;
+    connection.on('stateChange', this.onConnectionState);
+    this.setStatus(VoiceSessionStatus.Listening);
+    this.scheduleIdleCheck();
+    this.log.info('listening', { voiceChannelId: this.target.voiceChannelId, rtpTap: this.tap.attached });
+  }
+
+  /** Seals every speaker's audio, leaves the channel and frees everything. Idempotent. */
+  close(): void {
+    if (this.statusValue === VoiceSessionStatus.Closed || this.statusValue === VoiceSessionStatus.Closing) return;
+    this.setStatus(VoiceSessionStatus.Closing);
+    if (this.idleTimer) this.deps.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    for (const speaker of this.speakers.values()) speaker.close();
+    this.speakers.clear();
+    this.tap.detach();
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      connection.off('stateChange', this.onConnectionState);
+      connection.receiver.speaking.off('start', this.onSpeakingStart);
+      connection.receiver.ssrcMap.off('create', this.onSsrc);
+      connection.receiver.ssrcMap.off('update', this.onSsrcUpdate);
+      try {
+        if (connection.state.status !== VoiceConnectionStatus.Destroyed) connection.destroy();
+      } catch (error) {
+        this.log.debug('voice destroy failed', { error: errorMessage(error) });
+      }
+    }
+    this.setStatus(VoiceSessionStatus.Closed);
+  }
+
+  private onSpeakingStart(userId: string): void {
+    // Runs synchronously before the receiver looks up subscriptions, so subscribing here
+    // delivers this very first packet too.
+    if (this.statusValue === VoiceSessionStatus.Closed || this.statusValue === VoiceSessionStatus.Closing) return;
+    if (this.speakers.has(userId) || !this.deps.shouldReceive(userId) || !this.connection) return;
+    const sink = this.deps.createSink(userId, this.target);
+    const speaker = new SpeakerReceiver(userId, this.connection.receiver, this.tap, sink, this.deps.metrics, this.log);
+    const mapped = this.connection.receiver.ssrcMap.get(userId);
+    if (mapped) speaker.setSsrc(mapped.audioSSRC);
+    this.speakers.set(userId, speaker);
+    this.deps.metrics.set('speakers_active', this.deps.metrics.get('speakers_active') + 1);
+    this.log.debug('speaker joined', { userId });
+  }
+
+  private onSsrc(data: { userId: string; audioSSRC: number }): void {
+    this.speakers.get(data.userId)?.setSsrc(data.audioSSRC);
+  }
+
+  private onSsrcUpdate(_old: unknown, data: { userId: string; audioSSRC: number }): void {
+    this.onSsrc(data);
+  }
+
+  /** Removes a speaker (opted out mid-session, or left): its audio so far is sealed. */
+  dropSpeaker(userId: string): void {
+    const speaker = this.speakers.get(userId);
+    if (!speaker) return;
+    speaker.close();
+    this.speakers.delete(userId);
+    this.deps.metrics.set('speakers_active', Math.max(0, this.deps.metrics.get('speakers_active') - 1));
+  }
+
+  private checkIdle(): void {
+    this.idleTimer = undefined;
+    const now = this.deps.clock.now();
+    for (const speaker of this.speakers.values()) speaker.sink.checkIdle(now);
+    this.scheduleIdleCheck();
+  }
+
+  private scheduleIdleCheck(): void {
+    if (this.statusValue !== VoiceSessionStatus.Listening) return;
+    this.idleTimer = this.deps.clock.setTimeout(this.checkIdle, this.deps.idleCheckMs ?? 100);
+  }
+
+  private onConnectionState(_old: { status: VoiceConnectionStatus }, state: { status: VoiceConnectionStatus }): void {
+    if (state.status === VoiceConnectionStatus.Disconnected) {
+      // Either the library reconnects (Signalling/Connecting soon) or we were removed from the channel.
+      const connection = this.connection;
+      if (!connection) return;
+      Promise.race([
+        entersState(connection, VoiceConnectionStatus.Signalling, 5_000),
+        entersState(connection, VoiceConnectionStatus.Connecting, 5_000),
+      ]).catch(() => {
+        this.log.warn('voice connection lost');
+        this.emit('lost', 'disconnected');
+      });
+    } else if (state.status === VoiceConnectionStatus.Destroyed && this.statusValue === VoiceSessionStatus.Listening) {
+      this.emit('lost', 'destroyed');
+    }
+  }
+
+  private setStatus(next: VoiceSessionStatus): void {
+    const previous = this.statusValue;
+    if (previous === next) return;
+    this.statusValue = next;
+    this.emit('stateChange', previous, next);
+  }
+}

@@ -1,0 +1,141 @@
+import type { Clock, TimerHandle } from '../util/Clock.js';
+import type { Logger } from '../util/logger.js';
+import type { Metrics } from '../util/Metrics.js';
+
+/** Discord's limit on message content. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/** Sends one message's content to a channel (REST in production). Mentions must be disabled by the sender. */
+export type SendMessage = (channelId: string, content: string) => Promise<void>;
+
+export interface ChannelPosterOptions {
+  readonly send: SendMessage;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** At most one message per channel per this many ms (Discord allows about 5 per 5 s per channel). */
+  readonly minIntervalMs?: number;
+  /** Lines waiting per channel before the oldest are merged away (bounded memory under a flood). */
+  readonly maxQueuedLines?: number;
+  /** Send attempts per message before it is given up (REST already retries 429 and 5xx itself). */
+  readonly maxAttempts?: number;
+}
+
+interface ChannelQueue {
+  lines: string[];
+  timer: TimerHandle | undefined;
+  sending: boolean;
+  lastSentAt: number;
+}
+
+/**
+ * Posts transcript lines live, batching them per channel: lines that arrive while a message is
+ * on its way are merged into the next one (split at line boundaries under 2,000 characters),
+ * and each channel gets at most one message per `minIntervalMs`, so a burst never becomes a 429 loop.
+ */
+export class ChannelPoster {
+  private readonly queues = new Map<string, ChannelQueue>();
+  private readonly minIntervalMs: number;
+  private readonly maxQueuedLines: number;
+  private readonly maxAttempts: number;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ChannelPosterOptions) {
+    this.minIntervalMs = options.minIntervalMs ?? 1100;
+    this.maxQueuedLines = options.maxQueuedLines ?? 500;
+    this.maxAttempts = options.maxAttempts ?? 3;
+  }
+
+  /** Queues one line (already formatted and escaped) for a channel. */
+  post(channelId: string, line: string): void {
+    let queue = this.queues.get(channelId);
+    if (!queue) {
+      queue = { lines: [], timer: undefined, sending: false, lastSentAt: 0 };
+      this.queues.set(channelId, queue);
+    }
+    queue.lines.push(truncate(line));
+    if (queue.lines.length > this.maxQueuedLines) {
+      queue.lines.shift();
+      this.options.metrics.inc('posts_dropped_lines_total');
+    }
+    this.schedule(channelId, queue);
+  }
+
+  /** Resolves when every queued line has been sent (or given up). */
+  async idle(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Lines waiting across all channels. */
+  get pendingLines(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.lines.length;
+    return n;
+  }
+
+  private isIdle(): boolean {
+    for (const q of this.queues.values()) if (q.lines.length > 0 || q.sending) return false;
+    return true;
+  }
+
+  private schedule(channelId: string, queue: ChannelQueue): void {
+    if (queue.sending || queue.timer) return;
+    const wait = Math.max(0, queue.lastSentAt + this.minIntervalMs - this.options.clock.now());
+    queue.timer = this.options.clock.setTimeout(() => {
+      queue.timer = undefined;
+      void this.flush(channelId, queue);
+    }, wait);
+  }
+
+  private async flush(channelId: string, queue: ChannelQueue): Promise<void> {
+    if (queue.lines.length === 0) return this.settle(channelId, queue);
+    const content = takeMessage(queue.lines);
+    queue.sending = true;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.send(channelId, content);
+        this.options.metrics.inc('posts_sent_total');
+        break;
+      } catch (error) {
+        if (attempt >= this.maxAttempts) {
+          this.options.metrics.inc('posts_failed_total');
+          this.options.logger.error('could not post transcript lines', { channelId, error });
+          break;
+        }
+        // A retry is a send too: keep the channel's pace instead of hammering a channel that just refused.
+        await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, this.minIntervalMs));
+      }
+    }
+    queue.sending = false;
+    queue.lastSentAt = this.options.clock.now();
+    if (queue.lines.length > 0) this.schedule(channelId, queue);
+    else this.settle(channelId, queue);
+  }
+
+  private settle(channelId: string, queue: ChannelQueue): void {
+    if (queue.lines.length === 0 && !queue.sending && !queue.timer) {
+      // Forgetting the queue forgets lastSentAt: keep it until the interval is over, or the next line would go out at once.
+      if (this.options.clock.now() - queue.lastSentAt < this.minIntervalMs) this.schedule(channelId, queue);
+      else this.queues.delete(channelId);
+    }
+    if (this.isIdle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}
+
+function truncate(line: string): string {
+  return line.length <= MAX_MESSAGE_CHARS ? line : `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…`;
+}
+
+/** Removes from `lines` as many whole lines as fit in one message and joins them. */
+export function takeMessage(lines: string[]): string {
+  let content = lines.shift() ?? '';
+  while (lines.length > 0 && content.length + 1 + lines[0]!.length <= MAX_MESSAGE_CHARS) {
+    content += `\n${lines.shift()!}`;
+  }
+  return content;
+}

@@ -2,6 +2,8 @@
 export interface RtpPosition {
   sequence: number;
   timestamp: number;
+  /** A change of SSRC means the user left and came back: a new RTP timeline. */
+  ssrc: number;
 }
 
 /**
@@ -13,8 +15,6 @@ export interface SpeakerAudioSink {
   onPacket(opus: Buffer, rtp: RtpPosition | null): void;
   /** A packet arrived but could not be decrypted; the stream was recreated. */
   onLostPacket(): void;
-  /** The speaker's SSRC changed (left and came back): a new RTP timeline starts. */
-  onNewStream(): void;
   /** Called periodically: seals the segment in progress when the speaker has been silent long enough. */
   checkIdle(nowMs: number): void;
   /** Seals whatever is in progress (session ending). */

@@ -18,7 +18,7 @@ export class SpeakerReceiver {
   private stream: AudioReceiveStream | undefined;
   private closed = false;
   /** Reused for every packet: the sink must not keep it. */
-  private readonly position: RtpPosition = { sequence: 0, timestamp: 0 };
+  private readonly position: RtpPosition = { sequence: 0, timestamp: 0, ssrc: -1 };
 
   constructor(
     readonly userId: string,
@@ -34,9 +34,8 @@ export class SpeakerReceiver {
     this.subscribe();
   }
 
-  /** Records the user's (new) SSRC; a change starts a new RTP timeline. */
+  /** Records the user's (new) SSRC; the sink sees the change in the next packet's position. */
   setSsrc(ssrc: number): void {
-    if (this.ssrc !== -1 && this.ssrc !== ssrc) this.sink.onNewStream();
     this.ssrc = ssrc;
   }
 
@@ -71,6 +70,7 @@ export class SpeakerReceiver {
     if (this.ssrc !== -1 && this.tap.take(this.ssrc)) {
       this.position.sequence = this.tap.sequence;
       this.position.timestamp = this.tap.timestamp;
+      this.position.ssrc = this.ssrc;
       this.sink.onPacket(packet, this.position);
     } else {
       this.sink.onPacket(packet, null);

@@ -1,0 +1,207 @@
+import { mkdir } from 'node:fs/promises';
+import { GatewayDispatchEvents } from '@discordjs/core';
+import { WebSocketShardEvents } from '@discordjs/ws';
+import { loadConfig, ConfigError, type Config } from './config/Config.js';
+import { createDiscordClient } from './gateway/createDiscordClient.js';
+import { VoiceAdapterRegistry } from './gateway/VoiceAdapterRegistry.js';
+import { CommandRouter } from './commands/CommandRouter.js';
+import { createJoinCommand } from './commands/joinCommand.js';
+import { createLeaveCommand } from './commands/leaveCommand.js';
+import { VoiceSessionManager } from './voice/VoiceSessionManager.js';
+import { DisplayNames } from './voice/DisplayNames.js';
+import { PcmSlabPool } from './audio/PcmSlabPool.js';
+import { DecoderPool } from './audio/DecoderPool.js';
+import { SpeakerSegmenter } from './audio/SpeakerSegmenter.js';
+import { TranscriptionClient } from './transcribe/TranscriptionClient.js';
+import { TranscriptionPipeline } from './transcribe/TranscriptionPipeline.js';
+import { Spool } from './transcribe/Spool.js';
+import { SpoolDrainer } from './transcribe/SpoolDrainer.js';
+import { HallucinationFilter } from './transcribe/HallucinationFilter.js';
+import { ChannelPoster } from './transcribe/ChannelPoster.js';
+import { formatLine } from './transcribe/formatLine.js';
+import type { Transcript } from './transcribe/TranscriptEvents.js';
+import { HealthServer } from './health/HealthServer.js';
+import { EventLoopMonitor } from './health/EventLoopMonitor.js';
+import { createLogger, type Logger } from './util/logger.js';
+import { Metrics } from './util/Metrics.js';
+import { systemClock } from './util/Clock.js';
+import { installShutdown } from './util/shutdown.js';
+
+/** Composition root: builds every object once, wires them, connects. No logic of its own. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`tinyscribe cannot start.\n${error.message}\nSee README.md ("Run the bot") for every setting.\n`);
+    process.exit(2);
+  }
+  const clock = systemClock;
+  const metrics = new Metrics();
+  const logger = createLogger({ level: config.logLevel, secrets: [config.discord.token, config.transcribe.apiKey ?? ''] });
+  await mkdir(config.storage.spoolDir, { recursive: true });
+
+  const discord = createDiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
+  const api = discord.client.api;
+  const adapters = new VoiceAdapterRegistry((_guildId, payload) => {
+    Promise.resolve(discord.gateway.send(0, payload as Parameters<typeof discord.gateway.send>[1])).catch((error: unknown) =>
+      logger.warn('op 4 failed', { error }),
+    );
+    return true;
+  });
+  const fetchMember = (guildId: string, userId: string) => api.guilds.getMember(guildId, userId);
+
+  // Transcription: client → pipeline → (spool on failure, drained later) → poster.
+  const transcriber = new TranscriptionClient({
+    baseUrl: config.transcribe.baseUrl,
+    apiKey: config.transcribe.apiKey,
+    model: config.transcribe.model,
+    responseFormat: config.transcribe.responseFormat,
+    maxConnections: config.transcribe.maxConcurrentUploads,
+    clock,
+    metrics,
+    logger: logger.child({ component: 'transcribe' }),
+  });
+  const filter = new HallucinationFilter();
+  const isHallucination = (text: string, info: Parameters<HallucinationFilter['isHallucination']>[1]) => filter.isHallucination(text, info);
+  const poster = new ChannelPoster({
+    send: async (channelId, content) => {
+      await api.channels.createMessage(channelId, { content, allowed_mentions: { parse: [] } });
+    },
+    clock,
+    logger,
+    metrics,
+  });
+  let sessions: VoiceSessionManager | undefined;
+  const onTranscript = (t: Transcript): void => {
+    const names = sessions?.bySessionId(t.meta.sessionId)?.names ?? new DisplayNames(t.meta.guildId, fetchMember, logger);
+    void names.resolve(t.meta.userId).then((name) => {
+      poster.post(t.meta.textChannelId, formatLine(name, t.text, t.fromSpool ? t.meta.startedAt : undefined));
+      logger.info('transcript', { guildId: t.meta.guildId, userId: t.meta.userId, chars: t.text.length, fromSpool: t.fromSpool });
+    });
+  };
+  const onWarning = (message: string, warning: { code: string; segment?: { textChannelId: string } }): void => {
+    logger.warn(message, { code: warning.code });
+    if (warning.segment) poster.post(warning.segment.textChannelId, `⚠️ ${message}`);
+  };
+  const spool = await Spool.open({ dir: config.storage.spoolDir, maxBytes: config.storage.spoolMaxBytes, metrics, logger, onWarning, clock });
+  const drainer = new SpoolDrainer({ spool, transcriber, onTranscript, isHallucination, onWarning, metrics, logger, clock });
+  const pipeline = new TranscriptionPipeline({
+    transcriber,
+    spool,
+    onTranscript,
+    isHallucination,
+    onWarning,
+    drainer,
+    maxConcurrentUploads: config.transcribe.maxConcurrentUploads,
+    metrics,
+    logger,
+    clock,
+  });
+
+  // Audio: one preallocated PCM pool and a bounded set of decoders for the whole process.
+  const audioOptions = { poolBytes: config.audio.poolBytes, silenceGapMs: config.audio.silenceGapMs, maxSegmentMs: config.audio.maxSegmentMs };
+  const pool = new PcmSlabPool(audioOptions, {
+    metrics,
+    onPressure: () => void pipeline.onPoolPressure((pool.lowWater - pool.freeCount + 1) * pool.slabBytes),
+  });
+  const decoders = new DecoderPool(undefined, audioOptions);
+  let segmentIds = 0;
+  const nextSegmentId = () => ++segmentIds;
+
+  sessions = new VoiceSessionManager({
+    adapterFor: (guildId) => adapters.creatorFor(guildId),
+    fetchMember,
+    logger,
+    metrics,
+    sessionDeps: {
+      clock,
+      logger,
+      metrics,
+      shouldReceive: () => true,
+      createSink: (userId, target) =>
+        new SpeakerSegmenter(
+          {
+            guildId: target.guildId,
+            voiceChannelId: target.voiceChannelId,
+            textChannelId: target.textChannelId,
+            userId,
+            sessionId: target.sessionId,
+            ...(target.language ? { language: target.language } : {}),
+            ...(target.prompt ? { prompt: target.prompt } : {}),
+          },
+          { pool, decoders, clock, metrics, logger, nextSegmentId, onSegment: (segment) => pipeline.submit(segment) },
+          audioOptions,
+        ),
+    },
+  });
+
+  const router = new CommandRouter({ api, clock, logger, metrics })
+    .register(
+      'join',
+      createJoinCommand({
+        api,
+        sessions,
+        transcriptionHost: new URL(config.transcribe.baseUrl).host,
+        defaultLanguage: config.transcribe.language,
+        defaultPrompt: config.transcribe.prompt,
+      }),
+    )
+    .register('leave', createLeaveCommand(sessions));
+
+  let gatewayReady = false;
+  discord.client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+    adapters.setBotUserId(data.user.id);
+    gatewayReady = true;
+    logger.info('gateway ready', { user: data.user.username, guilds: data.guilds.length });
+  });
+  discord.gateway.on(WebSocketShardEvents.Resumed, () => (gatewayReady = true));
+  discord.gateway.on(WebSocketShardEvents.Closed, () => (gatewayReady = false));
+  discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
+    adapters.onVoiceStateUpdate(data);
+    if (data.guild_id && data.member) sessions?.get(data.guild_id)?.names.remember(data.user_id, data.member);
+  });
+  discord.client.on(GatewayDispatchEvents.VoiceServerUpdate, ({ data }) => adapters.onVoiceServerUpdate(data));
+  discord.client.on(GatewayDispatchEvents.InteractionCreate, ({ data }) => void router.handle(data));
+
+  const loopMonitor = new EventLoopMonitor({ onStall: (gapMs) => (metrics.inc('event_loop_stalls_total'), logger.warn('event loop stalled', { gapMs })) });
+  const health =
+    config.healthPort === undefined
+      ? undefined
+      : new HealthServer({
+          port: config.healthPort,
+          metrics,
+          logger,
+          isHealthy: () =>
+            !gatewayReady ? { healthy: false, reason: 'gateway not ready' } : loopMonitor.isStalled() ? { healthy: false, reason: 'event loop stalled' } : { healthy: true },
+        });
+  if (health) logger.info('health listening', { port: await health.listen() });
+
+  installShutdown({
+    logger,
+    deadlineMs: 30_000,
+    steps: [
+      ['stop commands', async () => router.stopAccepting()],
+      ['leave voice', async () => sessions?.stopAll()],
+      ['finish uploads', () => pipeline.close(20_000)],
+      ['stop drainer', () => drainer.close(3_000)],
+      ['post remaining lines', () => poster.idle()],
+      ['close spool', () => spool.close()],
+      ['disconnect', async () => { adapters.destroyAll(); await discord.gateway.destroy(); }],
+      ['close client', () => transcriber.close()],
+      ['close health', async () => { loopMonitor.close(); await health?.close(); }],
+    ],
+  });
+
+  await discord.gateway.connect();
+  drainer.start();
+  logger.info('tinyscribe started', { spooled: spool.count, poolSlabs: pool.slabCount });
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`tinyscribe crashed during start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
+
+export type { Logger };

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SnowflakeFactory } from './ids.js';
+import type { StoredAttachment } from './payloads.js';
 
 /** A Discord user as the simulator knows it. `globalName` null and `nick` null exercise the name fallbacks. */
 export interface SimUser {
@@ -82,6 +83,16 @@ export interface SimGuild {
   readonly voiceChannelId: string;
 }
 
+/** A message the bot created. */
+export interface SimMessage {
+  readonly id: string;
+  readonly channelId: string;
+  readonly guildId: string | undefined;
+  content: string;
+  attachments: StoredAttachment[];
+  readonly webhookToken: string | undefined;
+}
+
 /** Permission strings used by default: a regular member, and what the bot was invited with. */
 export const MEMBER_PERMISSIONS = '2222085186637376';
 export const BOT_PERMISSIONS = '2248473465835073';
@@ -104,6 +115,10 @@ export class SimWorld {
   readonly users = new Map<string, SimUser>();
   /** IDs for guilds, channels, roles, messages… (19 digits). */
   readonly ids = new SnowflakeFactory(Date.UTC(2024, 0, 1));
+  /** Registered commands by scope ('' = global, else guild ID), then by name. */
+  readonly commands = new Map<string, Map<string, { readonly id: string; readonly body: Record<string, unknown> }>>();
+  /** Messages the bot created (kept small: what an edit needs). */
+  readonly messages = new Map<string, SimMessage>();
 
   constructor(readonly botUser: SimUser, readonly applicationId: string) {
     this.users.set(botUser.id, botUser);
@@ -163,6 +178,26 @@ export class SimWorld {
     if (!guild.members.has(user.id)) guild.memberCount++;
     guild.members.set(user.id, member);
     return member;
+  }
+
+  /**
+   * Replaces a command scope the way a bulk overwrite does. A command keeps its ID when a command of the same
+   * name existed, as on Discord.
+   */
+  overwriteCommands(scope: string, bodies: readonly Record<string, unknown>[]): { id: string; body: Record<string, unknown> }[] {
+    const previous = this.commands.get(scope) ?? new Map();
+    const next = new Map<string, { id: string; body: Record<string, unknown> }>();
+    for (const body of bodies) {
+      const name = String(body['name'] ?? '');
+      next.set(name, { id: previous.get(name)?.id ?? this.ids.next(), body });
+    }
+    this.commands.set(scope, next);
+    return [...next.values()];
+  }
+
+  /** ID of a registered command (guild scope first, then global). */
+  commandId(guildId: string, name: string): string | undefined {
+    return this.commands.get(guildId)?.get(name)?.id ?? this.commands.get('')?.get(name)?.id;
   }
 
   /** The guild, or undefined. */

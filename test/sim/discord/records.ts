@@ -184,8 +184,11 @@ export class SimRecords {
   readonly identifies: IdentifyRecord[] = [];
   readonly resumes: ResumeRecord[] = [];
   readonly gatewayCloses: CloseRecord[] = [];
-  /** Dispatch names sent by the simulator, in order (t and s). */
-  readonly dispatches: { readonly t: string; readonly s: number; readonly at: number }[] = [];
+  /**
+   * Dispatches the simulator produced, in order. `s` is 0 and `suppressed` true when the bot's intents exclude
+   * the event (Discord would not send it either).
+   */
+  readonly dispatches: { readonly t: string; readonly s: number; readonly at: number; readonly suppressed?: true }[] = [];
   readonly voiceStateRequests: VoiceStateRequestRecord[] = [];
   readonly voiceOps: VoiceOpRecord[] = [];
   readonly voiceCloses: VoiceCloseRecord[] = [];

@@ -1,0 +1,268 @@
+import tls from 'node:tls';
+import { Client, GatewayDispatchEvents, GatewayIntentBits, type APIGuildMember, type GatewayGuildCreateDispatchData } from '@discordjs/core';
+import { REST } from '@discordjs/rest';
+import {
+  entersState,
+  joinVoiceChannel,
+  VoiceConnectionStatus,
+  type DiscordGatewayAdapterCreator,
+  type VoiceConnection,
+} from '@discordjs/voice';
+import { WebSocketManager, WebSocketShardEvents, type SessionInfo } from '@discordjs/ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiscordSimulator, SILENCE_FRAME, type PacketShape, type VoiceEncryptionMode } from './discord/index.js';
+
+// Proves the simulator against the UNMODIFIED @discordjs libraries, in-process: REST, gateway (identify, READY,
+// GUILD_CREATE, resume), voice gateway over TLS, UDP discovery and byte-exact Opus through receiver.subscribe().
+
+interface Bot {
+  readonly rest: REST;
+  readonly gateway: WebSocketManager;
+  readonly client: Client;
+  readonly guildCreates: GatewayGuildCreateDispatchData[];
+  readonly interactions: { id: string; token: string; applicationId: string }[];
+  readyUserId: string | undefined;
+}
+
+/** REST + one-shard gateway + core client pointed at the simulator. The session store is per bot, not module-global. */
+function createBot(sim: DiscordSimulator): Bot {
+  const rest = new REST({ api: sim.apiUrl, version: '10' }).setToken(sim.token);
+  const sessions = new Map<number, SessionInfo>();
+  const gateway = new WebSocketManager({
+    token: sim.token,
+    intents: GatewayIntentBits.Guilds | GatewayIntentBits.GuildVoiceStates,
+    rest,
+    retrieveSessionInfo: (shardId) => sessions.get(shardId) ?? null,
+    updateSessionInfo: (shardId, info) => {
+      if (info) sessions.set(shardId, info);
+      else sessions.delete(shardId);
+    },
+  });
+  const client = new Client({ rest, gateway });
+  const bot: Bot = { rest, gateway, client, guildCreates: [], interactions: [], readyUserId: undefined };
+  client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+    bot.readyUserId = data.user.id;
+  });
+  client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => {
+    bot.guildCreates.push(data);
+  });
+  client.on(GatewayDispatchEvents.InteractionCreate, ({ data }) => {
+    bot.interactions.push({ id: data.id, token: data.token, applicationId: data.application_id });
+  });
+  return bot;
+}
+
+/** The smallest correct voice adapter for core: op 4 through the shard, our own two dispatches back in. */
+function adapterFor(bot: Bot, guildId: string, botUserId: string): DiscordGatewayAdapterCreator {
+  return (methods) => {
+    const onState = ({ data }: { data: Parameters<typeof methods.onVoiceStateUpdate>[0] }) => {
+      if (data.guild_id === guildId && data.user_id === botUserId) methods.onVoiceStateUpdate(data);
+    };
+    const onServer = ({ data }: { data: Parameters<typeof methods.onVoiceServerUpdate>[0] }) => {
+      if (data.guild_id === guildId) methods.onVoiceServerUpdate(data);
+    };
+    bot.client.on(GatewayDispatchEvents.VoiceStateUpdate, onState);
+    bot.client.on(GatewayDispatchEvents.VoiceServerUpdate, onServer);
+    return {
+      sendPayload: (payload) => {
+        void bot.gateway.send(0, payload);
+        return true;
+      },
+      destroy: () => {
+        bot.client.off(GatewayDispatchEvents.VoiceStateUpdate, onState);
+        bot.client.off(GatewayDispatchEvents.VoiceServerUpdate, onServer);
+      },
+    };
+  };
+}
+
+/** 48 kHz stereo interleaved sine, `frames` × 20 ms. */
+function tone(frames: number, hz: number): Int16Array {
+  const samples = frames * 960;
+  const pcm = new Int16Array(samples * 2);
+  for (let i = 0; i < samples; i++) {
+    const v = Math.round(Math.sin((2 * Math.PI * hz * i) / 48_000) * 8000);
+    pcm[2 * i] = v;
+    pcm[2 * i + 1] = v;
+  }
+  return pcm;
+}
+
+describe('DiscordSimulator with the real @discordjs libraries', () => {
+  let sim: DiscordSimulator;
+  let bot: Bot;
+
+  beforeAll(async () => {
+    sim = await DiscordSimulator.start();
+    // Trust the throwaway certificate for this process only; verification stays on.
+    tls.setDefaultCACertificates([...tls.getCACertificates('default'), sim.caCert]);
+    bot = createBot(sim);
+    await bot.gateway.connect();
+    await sim.waitFor(() => bot.guildCreates.length > 0, 5_000, 'GUILD_CREATE at the client');
+  });
+
+  afterAll(async () => {
+    await bot?.gateway.destroy();
+    await sim?.close();
+  });
+
+  it('serves /gateway/bot, takes IDENTIFY with intents 129, and delivers READY and GUILD_CREATE', () => {
+    expect(sim.records.rest.some((r) => r.route === '/gateway/bot' && r.status === 200)).toBe(true);
+    expect(sim.records.identifies).toHaveLength(1);
+    const identify = sim.records.identifies[0]!;
+    expect(identify).toMatchObject({ intents: 129, tokenValid: true, shard: [0, 1], rejectedWith: undefined });
+    // the token never reaches the records
+    expect(JSON.stringify(sim.records.gatewayOps)).not.toContain(sim.token);
+    expect(bot.readyUserId).toBe(sim.botUserId);
+
+    const guild = bot.guildCreates[0]!;
+    expect(guild.id).toBe(sim.guild.id);
+    expect(guild.channels.map((c) => c.id)).toEqual(expect.arrayContaining([sim.guild.textChannelId, sim.guild.voiceChannelId]));
+    const byId = new Map<string, APIGuildMember>(guild.members.map((m) => [m.user.id, m]));
+    expect(byId.get(sim.members.alice)).toMatchObject({ nick: 'Ally', user: { username: 'alice', global_name: 'Alice Liddell' } });
+    expect(byId.get(sim.members.bob)).toMatchObject({ nick: null, user: { username: 'bob', global_name: 'Bobby Tables' } });
+    expect(byId.get(sim.members.carol)).toMatchObject({ nick: null, user: { username: 'carol', global_name: null } });
+    for (const id of [sim.guild.id, sim.members.alice, sim.members.carol, sim.botUserId]) expect(id).toMatch(/^\d{17,19}$/);
+    expect(sim.records.dispatches.slice(0, 2).map((d) => [d.t, d.s])).toEqual([['READY', 1], ['GUILD_CREATE', 2]]);
+  });
+
+  it('records channel messages sent as JSON and as multipart with files', async () => {
+    const json = await bot.client.api.channels.createMessage(sim.guild.textChannelId, { content: 'hello', allowed_mentions: { parse: [] } });
+    expect(json.content).toBe('hello');
+    const file = Buffer.from('WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n');
+    await bot.client.api.channels.createMessage(sim.guild.textChannelId, {
+      content: 'transcript attached',
+      files: [{ name: 'transcript.vtt', data: file }],
+    });
+    const [first, second] = sim.records.messages.slice(-2);
+    expect(first).toMatchObject({ channelId: sim.guild.textChannelId, content: 'hello', allowedMentions: { parse: [] }, multipart: false });
+    expect(second).toMatchObject({ content: 'transcript attached', multipart: true });
+    expect(second!.files.map((f) => [f.field, f.name])).toEqual([['files[0]', 'transcript.vtt']]);
+    expect(second!.files[0]!.data.equals(file)).toBe(true);
+  });
+
+  it('answers 429 with Retry-After, and @discordjs/rest waits before the retry succeeds', async () => {
+    sim.rateLimitNext(/^\/channels\/\d+\/messages$/, 1);
+    const before = sim.records.rest.length;
+    await bot.client.api.channels.createMessage(sim.guild.textChannelId, { content: 'after the limit' });
+    const attempts = sim.records.rest.slice(before).filter((r) => r.route === '/channels/:channelId/messages');
+    expect(attempts.map((r) => r.status)).toEqual([429, 200]);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
+    expect(sim.records.messages.at(-1)!.content).toBe('after the limit');
+  });
+
+  it('delivers INTERACTION_CREATE that core can defer and edit', async () => {
+    const { id, token } = sim.injectInteraction({ userId: sim.members.bob, name: 'transcribe', options: [{ name: 'action', type: 3, value: 'start' }] });
+    const received = await sim.waitFor(() => bot.interactions.find((i) => i.id === id), 3_000, 'INTERACTION_CREATE');
+    expect(received).toEqual({ id, token, applicationId: sim.applicationId });
+    await bot.client.api.interactions.defer(id, token);
+    await bot.client.api.interactions.editReply(sim.applicationId, token, { content: 'Transcribing.' });
+    expect(sim.records.interactionCallbacks.at(-1)).toMatchObject({ interactionId: id, type: 5 });
+    expect(sim.records.webhookMessages.at(-1)).toMatchObject({ kind: 'editOriginal', interactionId: id, content: 'Transcribing.' });
+    // a second acknowledgement is refused like on Discord
+    await expect(bot.client.api.interactions.defer(id, token)).rejects.toThrow(/already been acknowledged/);
+  });
+
+  /** Joins voice, plays each shape from alice and checks the subscription gets the exact Opus frames. */
+  async function voiceRoundTrip(expectedMode: VoiceEncryptionMode): Promise<void> {
+    const connection: VoiceConnection = joinVoiceChannel({
+      guildId: sim.guild.id,
+      channelId: sim.guild.voiceChannelId,
+      adapterCreator: adapterFor(bot, sim.guild.id, sim.botUserId),
+      selfDeaf: false,
+    });
+    try {
+      await entersState(connection, VoiceConnectionStatus.Ready, 10_000);
+      expect(sim.records.voiceReady.at(-1)).toMatchObject({ guildId: sim.guild.id, mode: expectedMode });
+      const identify = sim.records.voiceOps.filter((o) => o.op === 0).at(-1)!;
+      expect((identify.d as { max_dave_protocol_version: number }).max_dave_protocol_version).toBeGreaterThanOrEqual(1);
+      expect(sim.records.voiceOps.filter((o) => o.op === 1).at(-1)!.d).toMatchObject({ protocol: 'udp', data: { mode: expectedMode } });
+
+      const received: Buffer[] = [];
+      const stream = connection.receiver.subscribe(sim.members.alice);
+      stream.on('data', (chunk: Buffer) => received.push(chunk));
+      const streamErrors: Error[] = [];
+      stream.on('error', (error) => streamErrors.push(error));
+      const speaking: string[] = [];
+      connection.receiver.speaking.on('start', (userId) => speaking.push(userId));
+
+      const alice = sim.speaker({ guildId: sim.guild.id, userId: sim.members.alice });
+      for (const shape of ['plain', 'extension', 'padding'] satisfies PacketShape[]) {
+        received.length = 0;
+        const result = await alice.play(tone(8, 440), { shape });
+        expect(result.counts.sent).toBe(13);
+        expect(result.sent.every((p) => p.layout.extension === (shape === 'extension'))).toBe(true);
+        expect(result.sent.every((p) => (p.layout.paddingLength > 0) === (shape === 'padding'))).toBe(true);
+        await sim.waitFor(() => received.length >= result.sentOpus.length, 2_000, `${shape} frames at the subscriber`);
+        expect(received.map((b) => b.toString('hex'))).toEqual(result.sentOpus.map((b) => b.toString('hex')));
+        expect(received.slice(-5).every((b) => b.equals(SILENCE_FRAME))).toBe(true);
+        // real-time pacing: 13 packets span 12 × 20 ms
+        expect(result.endedAt - result.startedAt).toBeGreaterThanOrEqual(235);
+      }
+      expect(streamErrors).toEqual([]);
+      expect(speaking).toContain(sim.members.alice);
+      stream.destroy();
+    } finally {
+      connection.destroy();
+    }
+    await sim.waitFor(() => sim.records.voiceStateRequests.at(-1)?.channelId === null, 3_000, 'op 4 leave');
+  }
+
+  it('reaches voice Ready with aead_aes256_gcm_rtpsize offered first and receives exact Opus frames', async () => {
+    sim.setVoiceModes(['aead_aes256_gcm_rtpsize', 'aead_xchacha20_poly1305_rtpsize']);
+    await voiceRoundTrip('aead_aes256_gcm_rtpsize');
+    expect(sim.records.voiceStateRequests[0]).toMatchObject({ guildId: sim.guild.id, channelId: sim.guild.voiceChannelId, selfDeaf: false });
+    expect(sim.records.discoveries.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reaches voice Ready with aead_xchacha20_poly1305_rtpsize offered first (strict DAVE on) and receives exact Opus frames', async () => {
+    sim.setVoiceModes(['aead_xchacha20_poly1305_rtpsize', 'aead_aes256_gcm_rtpsize']);
+    sim.setStrictDave(true); // the default client advertises DAVE, so strict mode lets it in
+    try {
+      await voiceRoundTrip('aead_xchacha20_poly1305_rtpsize');
+    } finally {
+      sim.setStrictDave(false);
+    }
+  });
+
+  it('closes a client created with daveEncryption: false with 4017 in strict mode', async () => {
+    sim.setStrictDave(true);
+    const closesBefore = sim.records.voiceCloses.length;
+    const connection = joinVoiceChannel({
+      guildId: sim.guild.id,
+      channelId: sim.guild.voiceChannelId,
+      adapterCreator: adapterFor(bot, sim.guild.id, sim.botUserId),
+      selfDeaf: false,
+      daveEncryption: false,
+    });
+    try {
+      const close = await sim.waitFor(() => sim.records.voiceCloses.slice(closesBefore).find((c) => c.code === 4017), 5_000, 'close 4017');
+      expect(close).toMatchObject({ guildId: sim.guild.id, initiatedBy: 'server' });
+      const identify = sim.records.voiceOps.filter((o) => o.op === 0).at(-1)!;
+      expect(identify.d).toMatchObject({ max_dave_protocol_version: 0, token: '[redacted]' });
+    } finally {
+      connection.destroy();
+      sim.setStrictDave(false);
+    }
+    await sim.waitFor(() => sim.records.voiceStateRequests.at(-1)?.channelId === null, 3_000, 'op 4 leave');
+  });
+
+  it('resumes after a gateway drop and replays what was dispatched meanwhile', async () => {
+    const resumed = new Promise<void>((resolve) => bot.gateway.once(WebSocketShardEvents.Resumed, () => resolve()));
+    const seqBefore = sim.records.dispatches.at(-1)!.s;
+    sim.dropGateway();
+    await sim.waitFor(() => sim.records.gatewayCloses.at(-1)?.code === 4000, 2_000, 'the drop');
+    // dispatched while the bot is disconnected: must arrive through the replay
+    const { id } = sim.injectInteraction({ userId: sim.members.carol, name: 'transcribe' });
+    await resumed;
+    expect(sim.records.gatewayOps.some((o) => o.op === 6)).toBe(true);
+    const resume = sim.records.resumes.at(-1)!;
+    expect(resume).toMatchObject({ accepted: true, seq: seqBefore });
+    const missed = sim.records.dispatches.filter((d) => d.s > seqBefore && d.t !== 'RESUMED');
+    expect(missed.map((d) => d.t)).toContain('INTERACTION_CREATE');
+    expect(resume.replayed).toBe(missed.length);
+    expect(sim.records.dispatches.at(-1)!.t).toBe('RESUMED');
+    await sim.waitFor(() => bot.interactions.some((i) => i.id === id), 2_000, 'replayed INTERACTION_CREATE');
+    expect(sim.records.identifies).toHaveLength(1);
+  });
+});

@@ -10,7 +10,7 @@ import {
 } from '@discordjs/voice';
 import { WebSocketManager, WebSocketShardEvents, type SessionInfo } from '@discordjs/ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordSimulator, SILENCE_FRAME, type PacketShape, type VoiceEncryptionMode } from './discord/index.js';
+import { DiscordSimulator, readRtpHeader, SILENCE_FRAME, type PacketShape, type VoiceEncryptionMode } from './discord/index.js';
 
 // Proves the simulator against the UNMODIFIED @discordjs libraries, in-process: REST, gateway (identify, READY,
 // GUILD_CREATE, resume), voice gateway over TLS, UDP discovery and byte-exact Opus through receiver.subscribe().
@@ -225,6 +225,108 @@ describe('DiscordSimulator with the real @discordjs libraries', () => {
     }
   });
 
+  it('delivers speaker faults to the real receiver as designed (mapping, SSRC change, gaps, loss, jitter, corrupt, bad tag, wraps)', async () => {
+    sim.setVoiceModes(['aead_aes256_gcm_rtpsize', 'aead_xchacha20_poly1305_rtpsize']);
+    const connection = joinVoiceChannel({
+      guildId: sim.guild.id,
+      channelId: sim.guild.voiceChannelId,
+      adapterCreator: adapterFor(bot, sim.guild.id, sim.botUserId),
+      selfDeaf: false,
+    });
+    try {
+      await entersState(connection, VoiceConnectionStatus.Ready, 10_000);
+      // Tap the client's UDP socket to see the RTP headers that arrive (the header is not encrypted).
+      const headers: ReturnType<typeof readRtpHeader>[] = [];
+      const state = connection.state;
+      if (state.status !== VoiceConnectionStatus.Ready || !('udp' in state.networking.state)) throw new Error('no UDP socket');
+      state.networking.state.udp.prependListener('message', (message: Buffer) => headers.push(readRtpHeader(message)));
+
+      const received: Buffer[] = [];
+      const errors: Error[] = [];
+      const subscribe = () => {
+        received.length = 0;
+        const stream = connection.receiver.subscribe(sim.members.bob);
+        stream.on('data', (chunk: Buffer) => received.push(chunk));
+        stream.on('error', (error) => errors.push(error));
+        return stream;
+      };
+      let stream = subscribe();
+      const bob = sim.speaker({ guildId: sim.guild.id, userId: sim.members.bob, announce: 'manual', ssrc: 0x01020304 });
+
+      // 1. packets before the op 5 mapping never reach the subscriber
+      const unmapped = await bob.play(tone(3, 300), { shape: 'plain', silenceFrames: 0 });
+      expect(unmapped.counts.sent).toBe(3);
+      await sim.waitFor(() => headers.filter((h) => h.ssrc === 0x01020304).length === 3, 1_000, 'unmapped datagrams at the client');
+      expect(received).toHaveLength(0);
+
+      // 2. after announce() they do; sequence and timestamp wrap on the wire
+      await bob.announce();
+      expect(connection.receiver.ssrcMap.get(0x01020304)?.userId).toBe(sim.members.bob);
+      headers.length = 0;
+      const wrapped = await bob.play(tone(4, 300), { shape: 'mixed', seqStart: 0xfffe, timestampStart: 0xffffffff - 959 });
+      await sim.waitFor(() => received.length >= wrapped.sentOpus.length && headers.length >= 4, 2_000, 'frames after announce');
+      expect(received.map((b) => b.toString('hex'))).toEqual(wrapped.sentOpus.map((b) => b.toString('hex')));
+      expect(headers.slice(0, 4).map((h) => h.sequence)).toEqual([0xfffe, 0xffff, 0, 1]);
+      expect(headers.slice(0, 3).map((h) => h.timestamp)).toEqual([0xffffffff - 959, 0, 960]);
+
+      // 3. SSRC change: op 13 removes the old mapping, op 5 adds the new one
+      const newSsrc = await bob.rejoin(0x0a0b0c0d);
+      expect(connection.receiver.ssrcMap.get(0x01020304)).toBeUndefined();
+      expect(connection.receiver.ssrcMap.get(newSsrc)?.userId).toBe(sim.members.bob);
+
+      // 4. sender gaps, loss, a timestamp jump, a corrupt payload and jitter: exactly the sent packets arrive, in send order
+      received.length = 0;
+      headers.length = 0;
+      const faulty = await bob.play(tone(12, 500), {
+        shape: 'extension',
+        dropFrames: new Set([2, 3]),
+        lossPercent: 20,
+        seed: 7,
+        jitterMs: 80,
+        corruptAt: new Set([5]),
+        timestampJumpAt: { frame: 8, jumpSamples: 48_000 },
+      });
+      expect(faulty.counts.dropped).toBe(2);
+      expect(faulty.counts.lost).toBeGreaterThan(0);
+      await sim.waitFor(() => received.length >= faulty.sentOpus.length, 2_000, 'faulty frames');
+      await new Promise((resolve) => setTimeout(resolve, 60)); // nothing extra may arrive
+      expect(received.map((b) => b.toString('hex'))).toEqual(faulty.sentOpus.map((b) => b.toString('hex')));
+      expect(faulty.sent.map((p) => p.index)).not.toEqual([...faulty.sent.map((p) => p.index)].sort((a, b) => a - b));
+      expect(faulty.packets[5]!.opus).toHaveLength(40);
+      const sequences = faulty.packets.filter((p) => p.sequence !== null).map((p) => p.sequence!);
+      expect(sequences.every((seq, i) => i === 0 || seq === ((sequences[i - 1]! + 1) & 0xffff))).toBe(true);
+      expect(faulty.packets[8]!.timestamp - faulty.packets[7]!.timestamp).toBe(960 + 48_000);
+      expect(faulty.packets[4]!.timestamp - faulty.packets[1]!.timestamp).toBe(3 * 960);
+
+      // 5. a bad tag destroys the subscription with the decryption error
+      const headersBefore = headers.length;
+      const bad = await bob.play(tone(4, 300), { shape: 'plain', badTagAt: new Set([2]), silenceFrames: 0 });
+      await sim.waitFor(() => errors.length > 0 && headers.length >= headersBefore + 4, 2_000, 'stream error');
+      expect(received.slice(-2).map((b) => b.toString('hex'))).toEqual(bad.sentOpus.slice(0, 2).map((b) => b.toString('hex')));
+      expect(stream.destroyed).toBe(true);
+
+      // 6. voice socket closed with 4015: the client resumes (op 7 → op 9), keeps key and mapping, audio flows again
+      stream = subscribe();
+      const opsBefore = sim.records.voiceOps.length;
+      sim.closeVoice(sim.guild.id, 4015, 'simulated crash');
+      await sim.waitFor(() => sim.records.voiceOps.slice(opsBefore).some((o) => o.op === 7), 3_000, 'voice RESUME');
+      expect(sim.records.voiceOps.slice(opsBefore).find((o) => o.op === 7)!.d).toMatchObject({ server_id: sim.guild.id, token: '[redacted]' });
+      await sim.waitFor(
+        () => connection.state.status === VoiceConnectionStatus.Ready && connection.state.networking.state.code === 4,
+        3_000,
+        'networking Ready after resume',
+      );
+      const afterResume = await bob.play(tone(3, 300), { shape: 'plain' });
+      await sim.waitFor(() => received.length >= afterResume.sentOpus.length, 2_000, 'frames after voice resume');
+      expect(received.map((b) => b.toString('hex'))).toEqual(afterResume.sentOpus.map((b) => b.toString('hex')));
+      expect(sim.records.voiceOps.slice(opsBefore).some((o) => o.op === 0)).toBe(false);
+      stream.destroy();
+    } finally {
+      connection.destroy();
+    }
+    await sim.waitFor(() => sim.records.voiceStateRequests.at(-1)?.channelId === null, 3_000, 'op 4 leave');
+  });
+
   it('closes a client created with daveEncryption: false with 4017 in strict mode', async () => {
     sim.setStrictDave(true);
     const closesBefore = sim.records.voiceCloses.length;
@@ -264,5 +366,41 @@ describe('DiscordSimulator with the real @discordjs libraries', () => {
     expect(sim.records.dispatches.at(-1)!.t).toBe('RESUMED');
     await sim.waitFor(() => bot.interactions.some((i) => i.id === id), 2_000, 'replayed INTERACTION_CREATE');
     expect(sim.records.identifies).toHaveLength(1);
+
+    // op 7 RECONNECT: the client closes with 4200 and resumes too
+    const resumes = sim.records.resumes.length;
+    const resumedAgain = new Promise<void>((resolve) => bot.gateway.once(WebSocketShardEvents.Resumed, () => resolve()));
+    sim.sendReconnect();
+    await resumedAgain;
+    expect(sim.records.gatewayCloses.at(-1)).toMatchObject({ code: 4200, initiatedBy: 'client' });
+    expect(sim.records.resumes.slice(resumes)).toMatchObject([{ accepted: true, replayed: 0 }]);
+    expect(sim.records.identifies).toHaveLength(1);
+  });
+});
+
+describe('DiscordSimulator bulk login', () => {
+  it('delivers 1,000 realistic GUILD_CREATEs to @discordjs/ws', async () => {
+    const sim = await DiscordSimulator.start({ bulkGuilds: 1000 });
+    const bot = createBot(sim);
+    try {
+      const started = performance.now();
+      await bot.gateway.connect();
+      await sim.waitFor(() => bot.guildCreates.length === 1001, 20_000, '1,001 GUILD_CREATEs');
+      const elapsed = performance.now() - started;
+      const sample = bot.guildCreates[500]!;
+      expect(sample.channels).toHaveLength(50);
+      expect(sample.roles).toHaveLength(31);
+      expect(sample.emojis).toHaveLength(20);
+      expect(sample.voice_states).toHaveLength(3);
+      // large guild (250 > large_threshold 50): only the bot and the members in voice are listed
+      expect(sample).toMatchObject({ large: true, member_count: 250 });
+      expect(sample.members).toHaveLength(4);
+      const bytes = bot.guildCreates.reduce((sum, g) => sum + JSON.stringify(g).length, 0);
+      expect(bytes / 1001).toBeGreaterThan(15_000);
+      expect(elapsed).toBeLessThan(15_000);
+    } finally {
+      await bot.gateway.destroy();
+      await sim.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import type { Metrics } from '../util/Metrics.js';
 import { resolveAudioOptions, type AudioOptions } from './AudioOptions.js';
 import { AUDIO_METRIC } from './audioMetrics.js';
 import type { DecoderPool } from './DecoderPool.js';
-import { frameRmsDbfs, SILENCE_DBFS } from './energy.js';
+import { SILENCE_DBFS, storeFrameRmsDbfs } from './energy.js';
 import type { OpusDecoder } from './OpusDecoder.js';
 import type { PcmSlabPool } from './PcmSlabPool.js';
 import { FRAME_BYTES, FRAME_MS, type Segment, type SegmentMeta } from './Segment.js';
@@ -375,7 +375,8 @@ export class SpeakerSegmenter {
       else src.copy(view, inSlab, offset + done, offset + done + n);
       done += n;
     }
-    this.frameDb[this.frames] = src === null ? SILENCE_DBFS : frameRmsDbfs(src, offset, FRAME_BYTES);
+    if (src === null) this.frameDb[this.frames] = SILENCE_DBFS;
+    else storeFrameRmsDbfs(this.frameDb, this.frames, src, offset, FRAME_BYTES);
     this.frameKind[this.frames] = kind;
     this.frames++;
   }

@@ -1,13 +1,21 @@
+/**
+ * Kept module-private for the arithmetic below: TurboFan does not fold an exported binding into a
+ * constant, so `db < SILENCE_DBFS ? SILENCE_DBFS : db` would mix a tagged value with a raw double and
+ * box every result (16 bytes per frame, measured).
+ */
+const FLOOR_DB = -100;
+
 /** Level reported for digital silence (the log of zero), below any real signal. */
-export const SILENCE_DBFS = -100;
+export const SILENCE_DBFS: number = FLOOR_DB;
 
 /** 20·log10(32768): full scale of a signed 16-bit sample, so a full-scale square wave is 0 dBFS. */
 const FULL_SCALE_DB = 90.30899869919435;
 
 /**
  * RMS level in dBFS of `bytes` bytes of s16le PCM starting at `offset` (clamped at {@link SILENCE_DBFS}).
- * Per-frame path: reads the bytes directly instead of through an Int16Array view (a view would be an
- * allocation, and `offset` may be odd inside a pooled Buffer); allocates nothing.
+ * Reads the bytes directly instead of through an Int16Array view (a view would be an allocation, and
+ * `offset` may be odd inside a pooled Buffer). Note: V8 returns a non-integer number from a call it does
+ * not inline as a boxed HeapNumber (16 bytes), so the per-frame path uses {@link storeFrameRmsDbfs}.
  */
 export function frameRmsDbfs(buf: Uint8Array, offset: number, bytes: number): number {
   const end = offset + (bytes & ~1);
@@ -17,7 +25,27 @@ export function frameRmsDbfs(buf: Uint8Array, offset: number, bytes: number): nu
     sum += s * s;
   }
   const samples = (end - offset) >> 1;
-  if (samples === 0 || sum === 0) return SILENCE_DBFS;
+  if (samples === 0 || sum === 0) return FLOOR_DB;
   const db = 10 * Math.log10(sum / samples) - FULL_SCALE_DB;
-  return db < SILENCE_DBFS ? SILENCE_DBFS : db;
+  return db < FLOOR_DB ? FLOOR_DB : db;
+}
+
+/**
+ * Same as {@link frameRmsDbfs}, written to `target[index]` instead of returned.
+ * Per-frame path: allocates nothing (measured by bench/hotpath.bench.ts; the returning variant boxes its result).
+ */
+export function storeFrameRmsDbfs(target: Float32Array, index: number, buf: Uint8Array, offset: number, bytes: number): void {
+  const end = offset + (bytes & ~1);
+  let sum = 0;
+  for (let i = offset; i < end; i += 2) {
+    const s = ((buf[i]! | (buf[i + 1]! << 8)) << 16) >> 16;
+    sum += s * s;
+  }
+  const samples = (end - offset) >> 1;
+  if (samples === 0 || sum === 0) {
+    target[index] = FLOOR_DB;
+    return;
+  }
+  const db = 10 * Math.log10(sum / samples) - FULL_SCALE_DB;
+  target[index] = db < FLOOR_DB ? FLOOR_DB : db;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameRmsDbfs, SILENCE_DBFS } from '../../src/audio/energy.js';
+import { frameRmsDbfs, SILENCE_DBFS, storeFrameRmsDbfs } from '../../src/audio/energy.js';
 
 function pcm(samples: number[], leadingBytes = 0): Buffer {
   const buf = Buffer.alloc(leadingBytes + samples.length * 2);
@@ -28,5 +28,17 @@ describe('frameRmsDbfs', () => {
     expect(frameRmsDbfs(Buffer.alloc(640), 0, 640)).toBe(SILENCE_DBFS);
     expect(frameRmsDbfs(Buffer.alloc(640), 0, 0)).toBe(SILENCE_DBFS);
     expect(frameRmsDbfs(pcm([1, -1, 1, -1]), 0, 8)).toBeGreaterThan(-91);
+  });
+});
+
+describe('storeFrameRmsDbfs', () => {
+  it('stores the same level as frameRmsDbfs into a Float32Array slot', () => {
+    const buf = pcm([1000, -2000, 3000, -4000, 5000], 1);
+    const out = new Float32Array(3);
+    storeFrameRmsDbfs(out, 1, buf, 1, 10);
+    expect(out[1]).toBeCloseTo(frameRmsDbfs(buf, 1, 10), 4);
+    storeFrameRmsDbfs(out, 2, Buffer.alloc(640), 0, 640);
+    expect(out[2]).toBe(SILENCE_DBFS);
+    expect(out[0]).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import tls from 'node:tls';
 import { Client, GatewayDispatchEvents, GatewayIntentBits, type APIGuildMember, type GatewayGuildCreateDispatchData } from '@discordjs/core';
 import { REST } from '@discordjs/rest';
@@ -379,8 +380,11 @@ describe('DiscordSimulator with the real @discordjs libraries', () => {
 });
 
 describe('DiscordSimulator bulk login', () => {
-  it('delivers 1,000 realistic GUILD_CREATEs to @discordjs/ws', async () => {
+  it('delivers 1,000 realistic GUILD_CREATEs to @discordjs/ws, then closes every server', async () => {
+    const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap' || r === 'UDPWrap').length;
+    const serversBefore = servers();
     const sim = await DiscordSimulator.start({ bulkGuilds: 1000 });
+    expect(servers()).toBe(serversBefore + 4); // REST, gateway, voice (TLS), UDP
     const bot = createBot(sim);
     try {
       const started = performance.now();
@@ -402,5 +406,7 @@ describe('DiscordSimulator bulk login', () => {
       await bot.gateway.destroy();
       await sim.close();
     }
+    expect(servers()).toBe(serversBefore);
+    expect(existsSync(sim.caCertPath)).toBe(false);
   });
 });

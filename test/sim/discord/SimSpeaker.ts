@@ -265,6 +265,8 @@ export class SimSpeaker {
       let next = 0;
       let aborted = false;
 
+      // Per frame this allocates (Opus output, packet, cipher): fine for the simulator, which is not the bot's hot
+      // path; timing is what matters here, and building each packet at its due time keeps memory flat.
       const produce = (index: number, dueAt: number) => {
         const silence = index >= source.count;
         if (options.timestampJumpAt?.frame === index) {

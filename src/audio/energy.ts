@@ -11,30 +11,32 @@ export const SILENCE_DBFS: number = FLOOR_DB;
 /** 20·log10(32768): full scale of a signed 16-bit sample, so a full-scale square wave is 0 dBFS. */
 const FULL_SCALE_DB = 90.30899869919435;
 
+/** One-slot output for {@link frameRmsDbfs}; written and read within one synchronous call. */
+const result = new Float64Array(1);
+
 /**
  * RMS level in dBFS of `bytes` bytes of s16le PCM starting at `offset` (clamped at {@link SILENCE_DBFS}).
- * Reads the bytes directly instead of through an Int16Array view (a view would be an allocation, and
- * `offset` may be odd inside a pooled Buffer). Note: V8 returns a non-integer number from a call it does
- * not inline as a boxed HeapNumber (16 bytes), so the per-frame path uses {@link storeFrameRmsDbfs}.
+ * For code that wants a number back; V8 boxes a non-integer returned from a call it does not inline
+ * (16 bytes), so the per-frame path uses {@link storeFrameRmsDbfs} instead.
  */
 export function frameRmsDbfs(buf: Uint8Array, offset: number, bytes: number): number {
-  const end = offset + (bytes & ~1);
-  let sum = 0;
-  for (let i = offset; i < end; i += 2) {
-    const s = ((buf[i]! | (buf[i + 1]! << 8)) << 16) >> 16;
-    sum += s * s;
-  }
-  const samples = (end - offset) >> 1;
-  if (samples === 0 || sum === 0) return FLOOR_DB;
-  const db = 10 * Math.log10(sum / samples) - FULL_SCALE_DB;
-  return db < FLOOR_DB ? FLOOR_DB : db;
+  storeFrameRmsDbfs(result, 0, buf, offset, bytes);
+  return result[0]!;
 }
 
 /**
- * Same as {@link frameRmsDbfs}, written to `target[index]` instead of returned.
- * Per-frame path: allocates nothing (measured by bench/hotpath.bench.ts; the returning variant boxes its result).
+ * RMS level in dBFS of `bytes` bytes of s16le PCM at `offset`, written to `target[index]`.
+ * Per-frame path: allocates nothing (measured by bench/hotpath.bench.ts). Reads the bytes directly
+ * instead of through an Int16Array view (a view would be an allocation, and `offset` may be odd inside a
+ * pooled Buffer).
  */
-export function storeFrameRmsDbfs(target: Float32Array, index: number, buf: Uint8Array, offset: number, bytes: number): void {
+export function storeFrameRmsDbfs(
+  target: Float32Array | Float64Array,
+  index: number,
+  buf: Uint8Array,
+  offset: number,
+  bytes: number,
+): void {
   const end = offset + (bytes & ~1);
   let sum = 0;
   for (let i = offset; i < end; i += 2) {

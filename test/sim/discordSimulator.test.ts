@@ -152,6 +152,49 @@ describe('DiscordSimulator with the real @discordjs libraries', () => {
     expect(sim.records.messages.at(-1)!.content).toBe('after the limit');
   });
 
+  it('answers like Discord on errors and injected faults (404, 401, failNext, delayNext, validation)', async () => {
+    await expect(bot.rest.get('/nowhere/at/all')).rejects.toMatchObject({ status: 404, code: 0 });
+    expect(sim.records.rest.at(-1)).toMatchObject({ route: 'unknown', status: 404, injected: 'notFound' });
+
+    const stranger = new REST({ api: sim.apiUrl, version: '10' }).setToken('wrong-token');
+    await expect(stranger.get('/users/@me')).rejects.toMatchObject({ status: 401 });
+    expect(sim.records.rest.at(-1)).toMatchObject({ route: '/users/@me', status: 401, injected: 'auth' });
+
+    sim.failNext(/POST \/channels\/\d+\/messages/, 403, { code: 50001, message: 'Missing Access' });
+    await expect(bot.client.api.channels.createMessage(sim.guild.textChannelId, { content: 'x' })).rejects.toMatchObject({ status: 403, code: 50001 });
+
+    sim.delayNext(/^\/channels\/\d+$/, 150);
+    const started = performance.now();
+    const channel = await bot.client.api.channels.get(sim.guild.voiceChannelId);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+    expect(channel).toMatchObject({ id: sim.guild.voiceChannelId, type: 2 });
+
+    await expect(bot.client.api.channels.createMessage(sim.guild.textChannelId, { content: 'a'.repeat(2001) })).rejects.toMatchObject({ code: 50035 });
+    await expect(bot.client.api.channels.createMessage(sim.guild.textChannelId, {})).rejects.toMatchObject({ code: 50006 });
+    const carol = await bot.client.api.guilds.getMember(sim.guild.id, sim.members.carol);
+    expect(carol).toMatchObject({ nick: null, user: { username: 'carol', global_name: null } });
+    await expect(bot.client.api.guilds.getMember(sim.guild.id, '123456789012345678')).rejects.toMatchObject({ code: 10007 });
+  });
+
+  it('dispatches VOICE_STATE_UPDATE with member for setVoiceState', async () => {
+    const seen: { userId: string; channelId: string | null; nick: string | null | undefined }[] = [];
+    const listener = ({ data }: { data: { user_id: string; channel_id: string | null; member?: { nick?: string | null } } }) => {
+      seen.push({ userId: data.user_id, channelId: data.channel_id, nick: data.member?.nick });
+    };
+    bot.client.on(GatewayDispatchEvents.VoiceStateUpdate, listener);
+    try {
+      sim.setVoiceState(sim.guild.id, sim.members.alice, sim.guild.voiceChannelId, { selfMute: true });
+      sim.setVoiceState(sim.guild.id, sim.members.alice, null);
+      await sim.waitFor(() => seen.length >= 2, 2_000, 'two VOICE_STATE_UPDATEs');
+      expect(seen).toEqual([
+        { userId: sim.members.alice, channelId: sim.guild.voiceChannelId, nick: 'Ally' },
+        { userId: sim.members.alice, channelId: null, nick: 'Ally' },
+      ]);
+    } finally {
+      bot.client.off(GatewayDispatchEvents.VoiceStateUpdate, listener);
+    }
+  });
+
   it('delivers INTERACTION_CREATE that core can defer and edit', async () => {
     const { id, token } = sim.injectInteraction({ userId: sim.members.bob, name: 'transcribe', options: [{ name: 'action', type: 3, value: 'start' }] });
     const received = await sim.waitFor(() => bot.interactions.find((i) => i.id === id), 3_000, 'INTERACTION_CREATE');

@@ -15,10 +15,10 @@ import type {
   GuildSystemChannelFlags,
   RoleFlags,
   UserFlags,
-} from 'discord-api-types/v10';
+} from '@discordjs/core'; // core re-exports discord-api-types/v10 (types only: nothing is loaded at run time)
 import { ChannelKind, type SimChannel, type SimEmoji, type SimGuild, type SimMember, type SimRole, type SimUser, type SimVoiceState } from './SimWorld.js';
 
-// Serializers from the world model to wire payloads. They are typed against discord-api-types (the version the
+// Serializers from the world model to wire payloads. They are typed against discord-api-types (the copy the
 // libraries were built with) so a missing or misspelled field fails the typecheck instead of a test run.
 
 /** Wire user object. */

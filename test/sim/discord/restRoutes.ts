@@ -3,6 +3,7 @@ import type { InteractionRegistry } from './InteractionRegistry.js';
 import type { ParsedBody } from './httpBody.js';
 import {
   applicationPayload,
+  baseVoiceStatePayload,
   channelPayload,
   commandPayload,
   memberPayload,
@@ -487,6 +488,18 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
         if (!guild) return discordError(404, 10004, 'Unknown Guild');
         const member = guild.members.get(params['userId'] ?? '');
         return member ? { status: 200, json: memberPayload(member) } : discordError(404, 10007, 'Unknown Member');
+      },
+    },
+    {
+      // Get User Voice State (GET /guilds/{guild.id}/voice-states/{user.id}); 10065 when the user is not in voice.
+      method: 'GET',
+      route: '/guilds/:guildId/voice-states/:userId',
+      auth: 'bot',
+      handle: ({ params }) => {
+        const guild = world.guild(params['guildId'] ?? '');
+        if (!guild) return discordError(404, 10004, 'Unknown Guild');
+        const state = guild.voiceStates.get(params['userId'] ?? '');
+        return state ? { status: 200, json: { ...baseVoiceStatePayload(state), guild_id: guild.id } } : discordError(404, 10065, 'Unknown Voice State');
       },
     },
     {

@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+
+/** The folder holding package.json above `from` (works from test/ under vitest and from dist/test/ compiled). */
+function projectRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 
 /** The production command line, as in package.json's start script and the Dockerfile. */
-export const BOT_ENTRY = resolve(import.meta.dirname, '../../dist/src/main.js');
+export const BOT_ENTRY = resolve(projectRoot(import.meta.dirname), 'dist/src/main.js');
 export const BOT_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=1', '--enable-source-maps'];
 
 export interface BotProcessOptions {

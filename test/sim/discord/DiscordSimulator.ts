@@ -12,7 +12,7 @@ import { interactionPayload, voiceStateUpdatePayload, type InteractionOptionInpu
 import { SimRecords } from './records.js';
 import { RestServer } from './RestServer.js';
 import { SimSpeaker, type SimSpeakerOptions } from './SimSpeaker.js';
-import { BOT_PERMISSIONS, ChannelKind, randomHex, SimWorld, type SimGuild, type SimUser } from './SimWorld.js';
+import { BOT_PERMISSIONS, ChannelKind, randomHex, SimWorld, type SimGuild, type SimOverwrite, type SimUser } from './SimWorld.js';
 import { VOICE_ENCRYPTION_MODES, type VoiceEncryptionMode } from './transportCrypto.js';
 import { UdpServer } from './UdpServer.js';
 import { VoiceOp, VoiceServer } from './VoiceServer.js';
@@ -39,6 +39,10 @@ export interface DiscordSimulatorOptions {
   readonly voiceUpdateOrder?: 'state-first' | 'server-first';
   /** Extra generated guilds (memory benchmark): a count, or a count with a shape. */
   readonly bulkGuilds?: number | ({ readonly count: number } & BulkGuildShape);
+  /** More guilds shaped like the default one (same three members, own text and voice channel); see `extraGuilds`. */
+  readonly extraGuilds?: number;
+  /** Largest attachment per file (413/40005 above it; interactions report it). Default 10 MiB. */
+  readonly attachmentSizeLimit?: number;
   readonly logger?: Logger;
 }
 
@@ -83,6 +87,8 @@ export class DiscordSimulator extends EventEmitter<SimEvents> {
   readonly records = new SimRecords();
   readonly guild: DefaultGuildIds;
   readonly members: DefaultMemberIds;
+  /** Guilds made with the `extraGuilds` option, each with alice, bob and carol as members. */
+  readonly extraGuilds: readonly DefaultGuildIds[];
 
   private readonly rest: RestServer;
   private readonly gateway: GatewayServer;
@@ -120,6 +126,14 @@ export class DiscordSimulator extends EventEmitter<SimEvents> {
     this.world.addMember(guild, carol, null);
     this.guild = { id: guild.id, name: guild.name, textChannelId: guild.textChannelId, voiceChannelId: guild.voiceChannelId };
     this.members = { alice: alice.id, bob: bob.id, carol: carol.id };
+    this.extraGuilds = Array.from({ length: options.extraGuilds ?? 0 }, (_, i) => {
+      const extra = this.world.createGuild(`Sim Guild ${i + 2}`, alice.id);
+      this.world.addMember(extra, alice, 'Ally');
+      this.world.addMember(extra, bob, null);
+      this.world.addMember(extra, carol, null);
+      return { id: extra.id, name: extra.name, textChannelId: extra.textChannelId, voiceChannelId: extra.voiceChannelId };
+    });
+    if (options.attachmentSizeLimit !== undefined) this.world.attachmentSizeLimit = options.attachmentSizeLimit;
     if (options.bulkGuilds !== undefined) {
       const bulk = typeof options.bulkGuilds === 'number' ? { count: options.bulkGuilds } : options.bulkGuilds;
       addBulkGuilds(this.world, bulk.count, bulk);
@@ -251,6 +265,7 @@ export class DiscordSimulator extends EventEmitter<SimEvents> {
       commandOptions: input.options ?? [],
       appPermissions: BOT_PERMISSIONS,
       locale: input.locale ?? 'en-US',
+      attachmentSizeLimit: this.world.attachmentSizeLimit,
     });
     this.interactions.add({
       id,
@@ -294,11 +309,26 @@ export class DiscordSimulator extends EventEmitter<SimEvents> {
   }
 
   /** Adds a member to a guild (appears in GUILD_CREATEs sent afterwards and in REST lookups). Returns the user ID. */
-  addMember(guildId: string, spec: { username: string; globalName?: string | null; nick?: string | null }): string {
+  addMember(
+    guildId: string,
+    spec: { username: string; globalName?: string | null; nick?: string | null; permissions?: string; bot?: boolean },
+  ): string {
     const guild = this.requireGuild(guildId);
-    const user: SimUser = { id: this.extraUserIds.next(), username: spec.username, globalName: spec.globalName ?? null, bot: false };
-    this.world.addMember(guild, user, spec.nick ?? null);
+    const user: SimUser = { id: this.extraUserIds.next(), username: spec.username, globalName: spec.globalName ?? null, bot: spec.bot ?? false };
+    this.world.addMember(guild, user, spec.nick ?? null, spec.permissions);
     return user.id;
+  }
+
+  /**
+   * Sets (replaces by id) a permission overwrite on a channel, as GET /channels/{id} and GUILD_CREATE then show it.
+   * `id` is a role (the guild id is @everyone) for type 0, a member for type 1.
+   */
+  setPermissionOverwrite(channelId: string, overwrite: SimOverwrite): void {
+    const found = this.world.channel(channelId);
+    if (!found) throw new TinyscribeError('SIM_BAD_INPUT', `unknown channel ${channelId}`);
+    const list = (found.channel.permissionOverwrites ?? []).filter((o) => o.id !== overwrite.id);
+    list.push(overwrite);
+    found.channel.permissionOverwrites = list;
   }
 
   /**

@@ -31,6 +31,16 @@ export interface SimChannel {
   readonly position: number;
   readonly parentId: string | null;
   readonly topic?: string | null;
+  /** Permission overwrites (Discord's shape: type 0 role, 1 member; allow/deny as decimal strings). */
+  permissionOverwrites?: SimOverwrite[];
+}
+
+/** A channel permission overwrite. */
+export interface SimOverwrite {
+  readonly id: string;
+  readonly type: 0 | 1;
+  readonly allow: string;
+  readonly deny: string;
 }
 
 export interface SimRole {
@@ -119,6 +129,8 @@ export class SimWorld {
   readonly commands = new Map<string, Map<string, { readonly id: string; readonly body: Record<string, unknown> }>>();
   /** Messages the bot created (kept small: what an edit needs). */
   readonly messages = new Map<string, SimMessage>();
+  /** Largest attachment Discord accepts per file (interactions report it as attachment_size_limit). */
+  attachmentSizeLimit = 10_485_760;
 
   constructor(readonly botUser: SimUser, readonly applicationId: string) {
     this.users.set(botUser.id, botUser);

@@ -7,3 +7,4 @@ export { VOICE_ENCRYPTION_MODES } from './transportCrypto.js';
 export type { BulkGuildShape } from './bulkGuilds.js';
 export type { InteractionOptionInput } from './payloads.js';
 export { SILENCE_FRAME, readRtpHeader } from './rtp.js';
+export type { SimOverwrite } from './SimWorld.js';

@@ -69,7 +69,7 @@ export function channelPayload(channel: SimChannel, guildId: string): Record<str
     guild_id: guildId,
     position: channel.position,
     parent_id: channel.parentId,
-    permission_overwrites: [],
+    permission_overwrites: channel.permissionOverwrites ?? [],
     flags: 0,
   };
   switch (channel.type) {
@@ -368,6 +368,7 @@ export function interactionPayload(options: {
   commandOptions: readonly InteractionOptionInput[];
   appPermissions: string;
   locale: string;
+  attachmentSizeLimit?: number;
 }): Record<string, unknown> {
   return {
     id: options.id,
@@ -407,7 +408,7 @@ export function interactionPayload(options: {
     entitlement_sku_ids: [],
     authorizing_integration_owners: { '0': options.guildId },
     context: 0,
-    attachment_size_limit: 10_485_760,
+    attachment_size_limit: options.attachmentSizeLimit ?? 10_485_760,
   };
 }
 

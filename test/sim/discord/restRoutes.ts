@@ -8,6 +8,7 @@ import {
   commandPayload,
   memberPayload,
   messagePayload,
+  rolePayload,
   userPayload,
   type StoredAttachment,
 } from './payloads.js';
@@ -84,9 +85,15 @@ function contentTooLong(): RouteResult {
 }
 
 /** Validates message content and attachments the way Discord does for bots. */
-function checkMessage(payload: Record<string, unknown>, files: readonly ReceivedFile[], requireSomething: boolean): RouteResult | undefined {
+function checkMessage(
+  payload: Record<string, unknown>,
+  files: readonly ReceivedFile[],
+  requireSomething: boolean,
+  perFileLimit = ATTACHMENT_SIZE_LIMIT,
+): RouteResult | undefined {
   const content = payload['content'];
   if (typeof content === 'string' && content.length > MAX_CONTENT) return contentTooLong();
+  if (files.some((f) => f.data.length > perFileLimit)) return discordError(413, 40005, 'Request entity too large');
   const total = files.reduce((sum, f) => sum + f.data.length, 0);
   if (total > ATTACHMENT_SIZE_LIMIT) return discordError(413, 40005, 'Request entity too large');
   const embeds = payload['embeds'];
@@ -405,7 +412,7 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
         if (!found) return discordError(404, 10003, 'Unknown Channel');
         if (found.channel.type === ChannelKind.Category) return discordError(400, 50008, 'Cannot send messages in a non-text channel');
         const payload = asRecord(body.json);
-        const invalid = checkMessage(payload, body.files, true);
+        const invalid = checkMessage(payload, body.files, true, world.attachmentSizeLimit);
         if (invalid) return invalid;
         const message = createMessage(found.channel.id, found.guild.id, payload, body.files);
         const embeds = payload['embeds'];
@@ -500,6 +507,15 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
         if (!guild) return discordError(404, 10004, 'Unknown Guild');
         const state = guild.voiceStates.get(params['userId'] ?? '');
         return state ? { status: 200, json: { ...baseVoiceStatePayload(state), guild_id: guild.id } } : discordError(404, 10065, 'Unknown Voice State');
+      },
+    },
+    {
+      method: 'GET',
+      route: '/guilds/:guildId/roles',
+      auth: 'bot',
+      handle: ({ params }) => {
+        const guild = world.guild(params['guildId'] ?? '');
+        return guild ? { status: 200, json: guild.roles.map(rolePayload) } : discordError(404, 10004, 'Unknown Guild');
       },
     },
     {

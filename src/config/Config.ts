@@ -31,11 +31,21 @@ export interface Config {
     readonly dataDir: string;
     readonly spoolDir: string;
     readonly spoolMaxBytes: number;
+    /** Per-session transcript files while the session runs. */
+    readonly transcriptDir: string;
+    /** Per-guild settings and opt-outs. */
+    readonly settingsFile: string;
   };
   readonly bot: {
     readonly ignoreBots: boolean;
     /** Seconds without a human in the channel before leaving. */
     readonly autoLeaveSeconds: number;
+    /** Longest a session may run before the bot ends it (and posts the transcript). */
+    readonly maxSessionMinutes: number;
+    /** Seconds of nothing heard before a notice in the posting channel (once per quiet stretch). */
+    readonly silenceNoticeSeconds: number;
+    /** Show a recording marker in the bot's nickname while a session runs (when allowed to). */
+    readonly recordingNickname: boolean;
   };
   readonly healthPort: number | undefined;
   readonly logLevel: LogLevel;
@@ -143,10 +153,15 @@ export function loadConfig(env: Env): Config {
       dataDir,
       spoolDir: str('SPOOL_DIR') ?? `${dataDir}/spool`,
       spoolMaxBytes: int('SPOOL_MAX_MB', 512, 1, 1_000_000) * 1024 * 1024,
+      transcriptDir: `${dataDir}/transcripts`,
+      settingsFile: `${dataDir}/settings.json`,
     },
     bot: {
       ignoreBots: bool('IGNORE_BOTS', true),
-      autoLeaveSeconds: int('AUTO_LEAVE_SECONDS', 60, 5, 86_400),
+      autoLeaveSeconds: int('AUTO_LEAVE_SECONDS', 60, 1, 86_400),
+      maxSessionMinutes: int('MAX_SESSION_MINUTES', 360, 1, 10_080),
+      silenceNoticeSeconds: int('SILENCE_NOTICE_SECONDS', 300, 1, 86_400),
+      recordingNickname: bool('RECORDING_NICKNAME', true),
     },
     healthPort,
     logLevel: logLevel as LogLevel,

@@ -37,8 +37,14 @@ describe('loadConfig defaults', () => {
         maxConcurrentUploads: 2,
       },
       audio: { poolBytes: 8 * 1024 * 1024, silenceGapMs: 1000, maxSegmentMs: 30_000 },
-      storage: { dataDir: './data', spoolDir: './data/spool', spoolMaxBytes: 512 * 1024 * 1024 },
-      bot: { ignoreBots: true, autoLeaveSeconds: 60 },
+      storage: {
+        dataDir: './data',
+        spoolDir: './data/spool',
+        spoolMaxBytes: 512 * 1024 * 1024,
+        transcriptDir: './data/transcripts',
+        settingsFile: './data/settings.json',
+      },
+      bot: { ignoreBots: true, autoLeaveSeconds: 60, maxSessionMinutes: 360, silenceNoticeSeconds: 300, recordingNickname: true },
       healthPort: 8080,
       logLevel: 'info',
     });
@@ -64,6 +70,9 @@ describe('loadConfig defaults', () => {
       SPOOL_MAX_MB: '64',
       IGNORE_BOTS: 'No',
       AUTO_LEAVE_SECONDS: '120',
+      MAX_SESSION_MINUTES: '90',
+      SILENCE_NOTICE_SECONDS: '30',
+      RECORDING_NICKNAME: 'off',
       HEALTH_PORT: '0',
       LOG_LEVEL: 'DEBUG',
     });
@@ -87,8 +96,10 @@ describe('loadConfig defaults', () => {
       dataDir: '/var/lib/tinyscribe',
       spoolDir: '/var/lib/tinyscribe/spool',
       spoolMaxBytes: 64 * 1024 * 1024,
+      transcriptDir: '/var/lib/tinyscribe/transcripts',
+      settingsFile: '/var/lib/tinyscribe/settings.json',
     });
-    expect(config.bot).toEqual({ ignoreBots: false, autoLeaveSeconds: 120 });
+    expect(config.bot).toEqual({ ignoreBots: false, autoLeaveSeconds: 120, maxSessionMinutes: 90, silenceNoticeSeconds: 30, recordingNickname: false });
     expect(config.healthPort).toBe(0);
     expect(config.logLevel).toBe('debug');
   });
@@ -159,6 +170,9 @@ describe('loadConfig errors', () => {
       PCM_POOL_MB: 'eight',
       SILENCE_GAP_MS: '1.5',
       AUTO_LEAVE_SECONDS: '999999',
+      MAX_SESSION_MINUTES: '0',
+      SILENCE_NOTICE_SECONDS: 'soon',
+      RECORDING_NICKNAME: 'perhaps',
       HEALTH_PORT: '70000',
       DISCORD_API_URL: 'ftp://discord.com/api',
       TRANSCRIBE_BASE_URL: 'not a url',
@@ -171,6 +185,9 @@ describe('loadConfig errors', () => {
     expect(keys.sort()).toEqual(
       [
         'AUTO_LEAVE_SECONDS',
+        'MAX_SESSION_MINUTES',
+        'SILENCE_NOTICE_SECONDS',
+        'RECORDING_NICKNAME',
         'DISCORD_API_URL',
         'DISCORD_APPLICATION_ID',
         'DISCORD_TOKEN',

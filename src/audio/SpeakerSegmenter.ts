@@ -63,8 +63,8 @@ const KIND_SILENCE_PACKET = 3;
  * One instance per speaker, reused across segments; all working memory is allocated in the constructor.
  *
  * Timeline: the RTP timestamp is the authority (wrap-safe u32 arithmetic); without RTP, arrival time.
- * Each packet fills exactly one 20 ms slot (Discord sends 20 ms frames; longer or garbage decoder
- * output is cut to 640 bytes, shorter output is padded with PLC). Holes: ≤ maxPlcMs → PLC; shorter than
+ * Each packet fills exactly one 20 ms slot (Discord sends 20 ms frames; a packet the decoder rejects, or
+ * one that decodes to any other length, is counted as corrupt and its slot concealed with PLC). Holes: ≤ maxPlcMs → PLC; shorter than
  * silenceGapMs → digital silence capped at maxInsertedSilenceMs; longer, backwards, or a new SSRC → the
  * segment is sealed and a new one starts. checkIdle() seals after silenceGapMs of wall-clock quiet.
  */
@@ -90,7 +90,7 @@ export class SpeakerSegmenter {
   private readonly frameKind: Uint8Array;
   /** Scratch for the loudness sort at seal time. */
   private readonly sortScratch: Float32Array;
-  /** Scratch for one frame assembled from pieces (short decoder output + PLC, or a frame spanning two slabs). */
+  /** Scratch for one frame copied out of the slabs (the tail of a split segment). */
   private readonly frameScratch = Buffer.alloc(FRAME_BYTES);
   /** Decoding an empty packet runs Opus packet-loss concealment. */
   private readonly emptyPacket = Buffer.alloc(0);
@@ -301,17 +301,16 @@ export class SpeakerSegmenter {
       this.conceal(1);
       return;
     }
-    if (pcm.length >= FRAME_BYTES) {
-      // Garbage can decode to more than one frame (e.g. 1,920 bytes): the timestamp says 20 ms, keep 20 ms.
-      this.appendFrame(pcm, 0, isSilencePacket ? KIND_SILENCE_PACKET : KIND_AUDIO);
+    if (pcm.length !== FRAME_BYTES) {
+      // Discord clients send 20 ms frames only, so anything else is not speech: 40 random bytes decode
+      // "successfully" about a third of the time, mostly to 2.5–60 ms of noise. Count and conceal it like a
+      // packet the decoder rejected. (A random payload that happens to decode to exactly 20 ms cannot be told
+      // from speech; it costs one 20 ms slot of noise.)
+      this.metrics.inc(AUDIO_METRIC.corruptPackets);
+      this.conceal(1);
       return;
     }
-    // Short output: complete the frame with concealment.
-    pcm.copy(this.frameScratch, 0, 0, pcm.length);
-    const plc = this.decodePlc();
-    if (plc !== null && plc.length >= FRAME_BYTES - pcm.length) plc.copy(this.frameScratch, pcm.length, 0, FRAME_BYTES - pcm.length);
-    else this.frameScratch.fill(0, pcm.length);
-    this.appendFrame(this.frameScratch, 0, KIND_AUDIO);
+    this.appendFrame(pcm, 0, isSilencePacket ? KIND_SILENCE_PACKET : KIND_AUDIO);
   }
 
   /** Appends `count` frames of packet-loss concealment (one PLC call yields 360 ms; the first frames are used). */

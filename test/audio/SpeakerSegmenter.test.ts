@@ -248,7 +248,7 @@ describe('SpeakerSegmenter: damaged input', () => {
     expect(h.metrics.get('audio_concealed_ms')).toBe(20);
   });
 
-  it('cuts a garbage packet that decodes to several frames down to the timestamp step, and pads a short one', () => {
+  it('counts garbage that decodes to more or less than 20 ms as corrupt and conceals its slot', () => {
     const probe = new OpusEncoder(16_000, 1);
     const random = mulberry32(42);
     const found = new Map<'long' | 'short', Buffer>();
@@ -271,6 +271,8 @@ describe('SpeakerSegmenter: damaged input', () => {
     h.clock.advance(1100);
     expect(durations(h.segments)).toEqual([1000]);
     expect(h.segments[0]!.byteLength).toBe(32_000);
+    expect(h.metrics.get('audio_corrupt_packets')).toBe(2);
+    expect(h.metrics.get('audio_concealed_ms')).toBe(40);
   });
 
   it('counts a decrypt failure and conceals its slot once (RTP is the authority)', () => {

@@ -24,7 +24,7 @@
 import { TinyscribeError } from '../util/errors.js';
 import type { Metrics } from '../util/Metrics.js';
 import { resolveAudioOptions, type AudioOptions } from './AudioOptions.js';
-import { AUDIO_METRIC } from './audioMetrics.js';
+import { AUDIO_METRIC, defineAudioMetrics } from './audioMetrics.js';
 
 /** Collaborators of a {@link PcmSlabPool}. */
 export interface PcmSlabPoolDeps {
@@ -70,6 +70,9 @@ export class PcmSlabPool {
     this.top = this.slabCount;
     this.onPressure = deps.onPressure;
     this.metrics = deps.metrics;
+    // The pool is built once at start: register the audio path's counters (with help texts) here, so the hot
+    // path only ever adds to existing entries.
+    if (deps.metrics) defineAudioMetrics(deps.metrics);
   }
 
   /** Slabs currently free. */

@@ -5,6 +5,9 @@ import type { RtpPosition, SpeakerAudioSink } from './SpeakerAudioSink.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
 
+/** The listener gauges are refreshed every this many packets (about once a second of speech). */
+const LISTENER_SAMPLE_PACKETS = 50;
+
 /**
  * One speaker's subscription for the whole session. We subscribe once (Manual end: the stream never
  * ends on its own) instead of per utterance, so the first packet of every utterance lands in a stream
@@ -17,6 +20,8 @@ export class SpeakerReceiver {
   ssrc = -1;
   private stream: AudioReceiveStream | undefined;
   private closed = false;
+  /** Packets since the listener gauges were last sampled. */
+  private sinceSample = 0;
   /** Reused for every packet: the sink must not keep it. */
   private readonly position: RtpPosition = { sequence: 0, timestamp: 0, ssrc: -1 };
 
@@ -63,10 +68,27 @@ export class SpeakerReceiver {
     stream.on('error', this.onError);
     stream.once('close', this.onClose);
     this.metrics.inc('voice_subscriptions_total');
+    this.sampleListeners();
+  }
+
+  /**
+   * Publishes how many listeners the receiver's emitters and this stream carry, and how many subscriptions the
+   * receiver holds: constant per speaker for the whole session unless something leaks (speaking start/stop
+   * cycles must not add any). Reads counters only; allocates nothing.
+   */
+  private sampleListeners(): void {
+    this.sinceSample = 0;
+    const speaking = this.receiver.speaking;
+    const stream = this.stream;
+    const streamListeners = stream ? stream.listenerCount('data') + stream.listenerCount('error') + stream.listenerCount('close') + stream.listenerCount('end') : 0;
+    this.metrics.set('voice_speaking_listeners', speaking.listenerCount('start') + speaking.listenerCount('end'));
+    this.metrics.set('voice_stream_listeners', streamListeners);
+    this.metrics.set('voice_receiver_subscriptions', this.receiver.subscriptions.size);
   }
 
   private onData(packet: Buffer): void {
     // Per-packet path: no allocation here (the position object is reused).
+    if (++this.sinceSample >= LISTENER_SAMPLE_PACKETS) this.sampleListeners();
     if (this.ssrc !== -1 && this.tap.take(this.ssrc)) {
       this.position.sequence = this.tap.sequence;
       this.position.timestamp = this.tap.timestamp;

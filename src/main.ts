@@ -7,8 +7,15 @@ import { VoiceAdapterRegistry } from './gateway/VoiceAdapterRegistry.js';
 import { CommandRouter } from './commands/CommandRouter.js';
 import { createJoinCommand } from './commands/joinCommand.js';
 import { createLeaveCommand } from './commands/leaveCommand.js';
+import { createStatusCommand } from './commands/statusCommand.js';
+import { createOptInCommand, createOptOutCommand } from './commands/optOutCommands.js';
+import { createLanguageCommand, createPromptCommand } from './commands/guildSettingsCommands.js';
 import { VoiceSessionManager } from './voice/VoiceSessionManager.js';
-import { DisplayNames } from './voice/DisplayNames.js';
+import { VoiceOccupancy } from './voice/VoiceOccupancy.js';
+import { SessionAnnouncer } from './voice/SessionAnnouncer.js';
+import { createTranscriptHandler } from './voice/SessionTranscripts.js';
+import { settleUploads } from './voice/settleUploads.js';
+import { SettingsStore } from './settings/SettingsStore.js';
 import { PcmSlabPool } from './audio/PcmSlabPool.js';
 import { DecoderPool } from './audio/DecoderPool.js';
 import { SpeakerSegmenter } from './audio/SpeakerSegmenter.js';
@@ -18,8 +25,6 @@ import { Spool } from './transcribe/Spool.js';
 import { SpoolDrainer } from './transcribe/SpoolDrainer.js';
 import { HallucinationFilter } from './transcribe/HallucinationFilter.js';
 import { ChannelPoster } from './transcribe/ChannelPoster.js';
-import { formatLine } from './transcribe/formatLine.js';
-import type { Transcript } from './transcribe/TranscriptEvents.js';
 import { HealthServer } from './health/HealthServer.js';
 import { EventLoopMonitor } from './health/EventLoopMonitor.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -41,6 +46,10 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   const logger = createLogger({ level: config.logLevel, secrets: [config.discord.token, config.transcribe.apiKey ?? ''] });
   await mkdir(config.storage.spoolDir, { recursive: true });
+  const processStartedAt = clock.now();
+  const settings = await SettingsStore.open({ file: config.storage.settingsFile, logger });
+  const occupancy = new VoiceOccupancy();
+  let botUserId: string | undefined;
 
   const discord = createDiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
   const api = discord.client.api;
@@ -74,13 +83,13 @@ async function main(): Promise<void> {
     metrics,
   });
   let sessions: VoiceSessionManager | undefined;
-  const onTranscript = (t: Transcript): void => {
-    const names = sessions?.bySessionId(t.meta.sessionId)?.names ?? new DisplayNames(t.meta.guildId, fetchMember, logger);
-    void names.resolve(t.meta.userId).then((name) => {
-      poster.post(t.meta.textChannelId, formatLine(name, t.text, t.fromSpool ? t.meta.startedAt : undefined));
-      logger.info('transcript', { guildId: t.meta.guildId, userId: t.meta.userId, chars: t.text.length, fromSpool: t.fromSpool });
-    });
-  };
+  const onTranscript = createTranscriptHandler({
+    sessionOf: (sessionId) => sessions?.bySessionId(sessionId),
+    isOptedOut: (userId) => settings.isOptedOut(userId),
+    postLine: (channelId, line) => poster.post(channelId, line),
+    fetchMember,
+    logger,
+  });
   const onWarning = (message: string, warning: { code: string; segment?: { textChannelId: string } }): void => {
     logger.warn(message, { code: warning.code });
     if (warning.segment) poster.post(warning.segment.textChannelId, `⚠️ ${message}`);
@@ -109,17 +118,48 @@ async function main(): Promise<void> {
   const decoders = new DecoderPool(undefined, audioOptions);
   let segmentIds = 0;
   const nextSegmentId = () => ++segmentIds;
+  // Opted-out users are never subscribed; a segment sealed just as someone opted out is released unsent.
+  const onSegment = (segment: Parameters<TranscriptionPipeline['submit']>[0]): void =>
+    settings.isOptedOut(segment.meta.userId) ? segment.release() : pipeline.submit(segment);
+  const shouldReceive = (userId: string, target: { guildId: string }): boolean =>
+    !settings.isOptedOut(userId) && !(config.bot.ignoreBots && occupancy.isBot(target.guildId, userId));
+
+  const announcer = new SessionAnnouncer({
+    send: async (channelId, message) => {
+      await api.channels.createMessage(channelId, {
+        content: message.content,
+        allowed_mentions: { parse: [] },
+        ...(message.files ? { files: message.files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/plain; charset=utf-8' })) } : {}),
+      });
+    },
+    postLine: (channelId, line) => poster.post(channelId, line),
+    ownNickname: async (guildId) => (botUserId ? ((await api.guilds.getMember(guildId, botUserId)).nick ?? null) : null),
+    setNickname: async (guildId, nick) => void (await api.users.editCurrentGuildMember(guildId, { nick })),
+    settle: () => settleUploads({ pending: () => pipeline.queued + pipeline.inFlight, postsIdle: () => poster.idle(), clock, maxMs: 30_000 }),
+    clock,
+    logger,
+  });
 
   sessions = new VoiceSessionManager({
     adapterFor: (guildId) => adapters.creatorFor(guildId),
     fetchMember,
+    clock,
     logger,
     metrics,
+    transcriptDir: config.storage.transcriptDir,
+    limits: {
+      autoLeaveMs: config.bot.autoLeaveSeconds * 1000,
+      maxSessionMs: config.bot.maxSessionMinutes * 60_000,
+      silenceNoticeMs: config.bot.silenceNoticeSeconds * 1000,
+    },
+    humansIn: (guildId, channelId) => occupancy.humansIn(guildId, channelId),
+    onSilence: (active, quietMs) => announcer.onSilence(active, quietMs),
+    onClosed: (active) => announcer.finish(active),
     sessionDeps: {
       clock,
       logger,
       metrics,
-      shouldReceive: () => true,
+      shouldReceive,
       createSink: (userId, target) =>
         new SpeakerSegmenter(
           {
@@ -131,7 +171,7 @@ async function main(): Promise<void> {
             ...(target.language ? { language: target.language } : {}),
             ...(target.prompt ? { prompt: target.prompt } : {}),
           },
-          { pool, decoders, clock, metrics, logger, nextSegmentId, onSegment: (segment) => pipeline.submit(segment) },
+          { pool, decoders, clock, metrics, logger, nextSegmentId, onSegment },
           audioOptions,
         ),
     },
@@ -143,23 +183,47 @@ async function main(): Promise<void> {
       createJoinCommand({
         api,
         sessions,
+        settings,
+        voiceChannelOf: (guildId, userId) => occupancy.channelOf(guildId, userId),
+        botUserId: () => botUserId,
         transcriptionHost: new URL(config.transcribe.baseUrl).host,
         defaultLanguage: config.transcribe.language,
         defaultPrompt: config.transcribe.prompt,
+        postNotice: async (channelId, content) => void (await api.channels.createMessage(channelId, { content, allowed_mentions: { parse: [] } })),
+        ...(config.bot.recordingNickname ? { markRecording: (guildId: string) => announcer.markRecording(guildId, 'tinyscribe') } : {}),
       }),
     )
-    .register('leave', createLeaveCommand(sessions));
+    .register('leave', createLeaveCommand(sessions))
+    .register(
+      'status',
+      createStatusCommand({
+        sessions,
+        clock,
+        processStartedAt,
+        segmentsPending: () => pipeline.queued + pipeline.inFlight,
+        spoolDepth: () => spool.count,
+        rssBytes: () => process.memoryUsage.rss(),
+      }),
+    )
+    .register('optout', createOptOutCommand(settings, sessions))
+    .register('optin', createOptInCommand(settings))
+    .register('language', createLanguageCommand(settings))
+    .register('prompt', createPromptCommand(settings));
 
   let gatewayReady = false;
   discord.client.on(GatewayDispatchEvents.Ready, ({ data }) => {
     adapters.setBotUserId(data.user.id);
+    occupancy.setBotUserId(data.user.id);
+    botUserId = data.user.id;
     gatewayReady = true;
     logger.info('gateway ready', { user: data.user.username, guilds: data.guilds.length });
   });
   discord.gateway.on(WebSocketShardEvents.Resumed, () => (gatewayReady = true));
   discord.gateway.on(WebSocketShardEvents.Closed, () => (gatewayReady = false));
+  discord.client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => occupancy.onGuildCreate(data));
   discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
     adapters.onVoiceStateUpdate(data);
+    occupancy.onVoiceStateUpdate(data);
     if (data.guild_id && data.member) sessions?.get(data.guild_id)?.names.remember(data.user_id, data.member);
   });
   discord.client.on(GatewayDispatchEvents.VoiceServerUpdate, ({ data }) => adapters.onVoiceServerUpdate(data));
@@ -183,10 +247,11 @@ async function main(): Promise<void> {
     deadlineMs: 30_000,
     steps: [
       ['stop commands', async () => router.stopAccepting()],
-      ['leave voice', async () => sessions?.stopAll()],
+      ['leave voice', async () => sessions?.stopAll('shutdown')],
       ['finish uploads', () => pipeline.close(20_000)],
       ['stop drainer', () => drainer.close(3_000)],
       ['post remaining lines', () => poster.idle()],
+      ['post transcript files', async () => { await sessions?.finished(); await settings.close(); }],
       ['close spool', () => spool.close()],
       ['disconnect', async () => { adapters.destroyAll(); await discord.gateway.destroy(); }],
       ['close client', () => transcriber.close()],

@@ -32,8 +32,51 @@ export const COMMANDS = [
   },
   {
     name: 'leave',
-    description: 'Stop transcribing and leave the voice channel',
+    description: 'Stop transcribing, leave the voice channel and post the transcript files',
     dm_permission: false,
+  },
+  {
+    name: 'status',
+    description: 'Show the transcription session and how tinyscribe is doing (only you see it)',
+    dm_permission: false,
+  },
+  {
+    name: 'optout',
+    description: 'Never transcribe me: my voice is not decoded, stored or sent anywhere, in every server',
+    dm_permission: false,
+  },
+  {
+    name: 'optin',
+    description: 'Allow tinyscribe to transcribe me again',
+    dm_permission: false,
+  },
+  {
+    name: 'language',
+    description: "Set this server's default spoken language for transcripts",
+    dm_permission: false,
+    options: [
+      {
+        name: 'code',
+        description: 'ISO-639-1 code (e.g. en, de, fr), or auto to detect it',
+        type: ApplicationCommandOptionType.String,
+        required: true,
+        max_length: 8,
+      },
+    ],
+  },
+  {
+    name: 'prompt',
+    description: "Set this server's vocabulary hint (names, jargon) for the speech-to-text API",
+    dm_permission: false,
+    options: [
+      {
+        name: 'text',
+        description: 'Words to expect, e.g. "Kubernetes, Grafana, Ally" (or "clear" to remove it)',
+        type: ApplicationCommandOptionType.String,
+        required: true,
+        max_length: 500,
+      },
+    ],
   },
 ] as const satisfies RESTPutAPIApplicationCommandsJSONBody;
 

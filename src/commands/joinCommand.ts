@@ -1,19 +1,35 @@
-import type { API } from '@discordjs/core';
+import { ChannelType, PermissionFlagsBits, type API, type APIChannel } from '@discordjs/core';
 import { DiscordAPIError } from '@discordjs/rest';
-import type { CommandHandler } from './CommandRouter.js';
+import type { CommandHandler, Reply } from './CommandRouter.js';
+import type { CommandInvocation } from './parseInteraction.js';
+import { channelPermissions, missingPermissions, POST_NEEDS, VOICE_NEEDS } from './channelPermissions.js';
+import { effectiveLanguage, parseLanguage } from './languageCode.js';
 import type { VoiceSessionManager } from '../voice/VoiceSessionManager.js';
+import type { SettingsStore } from '../settings/SettingsStore.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface JoinCommandDeps {
   readonly api: API;
   readonly sessions: VoiceSessionManager;
+  readonly settings: SettingsStore;
+  /** The voice channel a member is in, when the gateway told us (REST is asked otherwise). */
+  readonly voiceChannelOf: (guildId: string, userId: string) => string | undefined;
+  /** Our own user id, once READY arrived. */
+  readonly botUserId: () => string | undefined;
   /** Where audio goes, for the consent notice (e.g. "api.openai.com"). */
   readonly transcriptionHost: string;
   readonly defaultLanguage: string | undefined;
   readonly defaultPrompt: string | undefined;
+  /** Posts the consent notice in a channel other than the one /join was used in. */
+  readonly postNotice: (channelId: string, content: string) => Promise<void>;
+  /** Puts the recording marker in the bot's nickname (only called when allowed to change it). */
+  readonly markRecording?: (guildId: string) => Promise<void>;
 }
 
-const LANGUAGE = /^[a-z]{2,3}$/;
+const VOICE_TYPES: readonly number[] = [ChannelType.GuildVoice, ChannelType.GuildStageVoice];
+const TEXT_TYPES: readonly number[] = [ChannelType.GuildText, ChannelType.GuildVoice, ChannelType.GuildAnnouncement, ChannelType.PublicThread, ChannelType.PrivateThread];
+
+const refuse = (content: string): Reply => ({ content, ephemeral: true });
 
 /** `/join [channel] [language] [post_to]`: starts a session in the caller's voice channel. */
 export function createJoinCommand(deps: JoinCommandDeps): CommandHandler {
@@ -21,51 +37,104 @@ export function createJoinCommand(deps: JoinCommandDeps): CommandHandler {
     const running = deps.sessions.get(inv.guildId);
     if (running) {
       const t = running.session.target;
-      return { content: `Already transcribing <#${t.voiceChannelId}> into <#${t.textChannelId}>. Use /leave first.`, ephemeral: true };
+      return refuse(`Already transcribing <#${t.voiceChannelId}> into <#${t.textChannelId}> in this server. Use /leave there first.`);
     }
 
-    let voiceChannelId = typeof inv.options.get('channel') === 'string' ? (inv.options.get('channel') as string) : undefined;
-    if (!voiceChannelId) {
-      try {
-        const state = await deps.api.voice.getUserVoiceState(inv.guildId, inv.userId);
-        voiceChannelId = state.channel_id ?? undefined;
-        if (state.self_deaf) {
-          // A deafened caller still gets transcribed; we only warn, since we hear the channel, not them.
-        }
-      } catch (error) {
-        if (!(error instanceof DiscordAPIError) || error.status !== 404) throw error;
-      }
-    }
-    if (!voiceChannelId) return { content: 'Join a voice channel first (or pass one with the `channel` option).', ephemeral: true };
+    const channelOption = inv.options.get('channel');
+    const voiceChannelId = typeof channelOption === 'string' ? channelOption : await callerVoiceChannel(deps, inv);
+    if (!voiceChannelId) return refuse('Join a voice channel first (or pass one with the `channel` option).');
 
     const languageOption = inv.options.get('language');
-    let language = deps.defaultLanguage;
+    let languageChoice: string | undefined;
     if (typeof languageOption === 'string') {
-      const code = languageOption.trim().toLowerCase();
-      if (code === 'auto') language = undefined;
-      else if (LANGUAGE.test(code)) language = code;
-      else return { content: `"${languageOption}" is not a language code; use e.g. en, de, fr, or auto.`, ephemeral: true };
+      const parsed = parseLanguage(languageOption);
+      if (!parsed.ok) return refuse(`"${languageOption}" is not a language code; use e.g. en, de, fr, or auto.`);
+      languageChoice = parsed.language;
     }
+    const guildSettings = deps.settings.guild(inv.guildId);
+    const language = effectiveLanguage(languageChoice, guildSettings.language, deps.defaultLanguage);
+    const prompt = guildSettings.prompt ?? deps.defaultPrompt;
     const postTo = inv.options.get('post_to');
     const textChannelId = typeof postTo === 'string' ? postTo : inv.channelId;
 
+    const refusal = await checkPermissions(deps, inv, voiceChannelId, textChannelId);
+    if (refusal) return refusal;
+
+    let active;
     try {
-      const active = await deps.sessions.start({
+      active = await deps.sessions.start({
         guildId: inv.guildId,
         voiceChannelId,
         textChannelId,
         startedBy: inv.userId,
         language,
-        prompt: deps.defaultPrompt,
+        prompt,
+        ...(inv.attachmentSizeLimit ? { attachmentLimit: inv.attachmentSizeLimit } : {}),
       });
-      active.names.remember(inv.userId, inv.member);
     } catch (error) {
-      return { content: `Could not join <#${voiceChannelId}>: ${errorMessage(error)}`, ephemeral: true };
+      return refuse(`Could not join <#${voiceChannelId}>: ${errorMessage(error)}`);
     }
-    return {
-      content:
-        `🔴 **Transcribing <#${voiceChannelId}>.** What is said there is sent to ${deps.transcriptionHost} for speech-to-text ` +
-        `and posted in <#${textChannelId}>. Use /leave to stop.`,
-    };
+    active.names.remember(inv.userId, inv.member);
+    if (deps.markRecording && inv.appPermissions !== undefined && (inv.appPermissions & PermissionFlagsBits.ChangeNickname) !== 0n) {
+      void deps.markRecording(inv.guildId);
+    }
+    const notice =
+      `🔴 **Transcribing <#${voiceChannelId}>.** Everything said there is sent to ${deps.transcriptionHost} for speech-to-text ` +
+      `and posted in <#${textChannelId}>, with a transcript file at the end. ` +
+      `Don't want to be transcribed? Use /optout (works in every server). /leave stops the session.`;
+    if (textChannelId !== inv.channelId) {
+      await deps.postNotice(textChannelId, notice);
+      return { content: `${notice}\n(Posting in <#${textChannelId}>.)` };
+    }
+    return { content: notice };
   };
+}
+
+/** The caller's voice channel: from the gateway's voice states, else Discord's voice-state endpoint. */
+async function callerVoiceChannel(deps: JoinCommandDeps, inv: CommandInvocation): Promise<string | undefined> {
+  const known = deps.voiceChannelOf(inv.guildId, inv.userId);
+  if (known) return known;
+  try {
+    const state = await deps.api.voice.getUserVoiceState(inv.guildId, inv.userId);
+    return state.channel_id ?? undefined;
+  } catch (error) {
+    if (error instanceof DiscordAPIError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Refuses when the bot may not listen in the voice channel or post (with files) in the text channel. */
+async function checkPermissions(deps: JoinCommandDeps, inv: CommandInvocation, voiceChannelId: string, textChannelId: string): Promise<Reply | undefined> {
+  const botId = deps.botUserId();
+  if (!botId) return refuse('tinyscribe is still connecting to Discord; try again in a few seconds.');
+  const fetchChannel = (id: string): Promise<APIChannel | undefined> =>
+    deps.api.channels.get(id).catch((error: unknown) => {
+      if (error instanceof DiscordAPIError && (error.status === 404 || error.status === 403)) return undefined;
+      throw error;
+    });
+  const [roles, me, voice, text] = await Promise.all([
+    deps.api.guilds.getRoles(inv.guildId),
+    deps.api.guilds.getMember(inv.guildId, botId),
+    fetchChannel(voiceChannelId),
+    fetchChannel(textChannelId),
+  ]);
+  const inGuild = (c: APIChannel | undefined): c is APIChannel & { guild_id: string } => !!c && 'guild_id' in c && c.guild_id === inv.guildId;
+  if (!inGuild(voice) || !VOICE_TYPES.includes(voice.type)) return refuse(`<#${voiceChannelId}> is not a voice channel I can see in this server.`);
+  if (!inGuild(text) || !TEXT_TYPES.includes(text.type)) return refuse(`<#${textChannelId}> is not a text channel I can see in this server.`);
+  const permsIn = (c: APIChannel) =>
+    channelPermissions({
+      guildId: inv.guildId,
+      userId: botId,
+      memberRoles: me.roles,
+      roles,
+      overwrites: 'permission_overwrites' in c ? (c.permission_overwrites ?? []) : [],
+    });
+  const missingVoice = missingPermissions(permsIn(voice), VOICE_NEEDS);
+  const missingText = missingPermissions(permsIn(text), POST_NEEDS);
+  const problems = [
+    ...(missingVoice.length > 0 ? [`**${missingVoice.join(', ')}** in <#${voiceChannelId}>`] : []),
+    ...(missingText.length > 0 ? [`**${missingText.join(', ')}** in <#${textChannelId}>`] : []),
+  ];
+  if (problems.length === 0) return undefined;
+  return refuse(`I can't start: I am missing ${problems.join(' and ')}. Ask someone with Manage Server to give tinyscribe these permissions.`);
 }

@@ -20,6 +20,8 @@ export interface CommandInvocation {
   readonly memberPermissions: bigint;
   /** The bot's own permissions in the channel, when Discord sent them. */
   readonly appPermissions: bigint | undefined;
+  /** Largest attachment the channel takes, when Discord sent it. */
+  readonly attachmentSizeLimit: number | undefined;
   readonly options: ReadonlyMap<string, string | number | boolean>;
 }
 
@@ -68,7 +70,12 @@ export function parseInteraction(raw: APIInteraction): ParseResult {
       member: { nick: raw.member.nick ?? null, user: raw.member.user },
       memberPermissions: toBig(raw.member.permissions) ?? 0n,
       appPermissions: toBig(raw.app_permissions),
+      attachmentSizeLimit: positiveInt((raw as { attachment_size_limit?: unknown }).attachment_size_limit),
       options,
     },
   };
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }

@@ -38,7 +38,7 @@ export interface VoiceSessionDeps {
   /** Makes the audio sink (segmenter) for one speaker of this session. */
   readonly createSink: (userId: string, target: VoiceSessionTarget) => SpeakerAudioSink;
   /** Whether to receive this user at all (opted-out users and bots are not decoded or stored). */
-  readonly shouldReceive: (userId: string) => boolean;
+  readonly shouldReceive: (userId: string, target: VoiceSessionTarget) => boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -150,7 +150,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     // Runs synchronously before the receiver looks up subscriptions, so subscribing here
     // delivers this very first packet too.
     if (this.statusValue === VoiceSessionStatus.Closed || this.statusValue === VoiceSessionStatus.Closing) return;
-    if (this.speakers.has(userId) || !this.deps.shouldReceive(userId) || !this.connection) return;
+    if (this.speakers.has(userId) || !this.deps.shouldReceive(userId, this.target) || !this.connection) return;
     const sink = this.deps.createSink(userId, this.target);
     const speaker = new SpeakerReceiver(userId, this.connection.receiver, this.tap, sink, this.deps.metrics, this.log);
     const mapped = this.connection.receiver.ssrcMap.get(userId);

@@ -1,6 +1,6 @@
 import { DiscordSimulator, type DiscordSimulatorOptions } from '../sim/discord/index.js';
 import { WhisperStandIn, type WhisperStandInOptions } from '../sim/whisper/WhisperStandIn.js';
-import { BotProcess } from '../util/BotProcess.js';
+import { BotProcess, type BotProcessOptions } from '../util/BotProcess.js';
 
 /** A loopback Discord, a Whisper stand-in and the bot as a separate process, wired together. */
 export interface Rig {
@@ -20,6 +20,8 @@ export interface RigOptions {
   readonly dataDir?: string;
   /** Start the bot and wait for its gateway READY (default true). */
   readonly waitReady?: boolean;
+  /** Start another command line than the repo's build (the Dockerfile replay). */
+  readonly command?: BotProcessOptions['command'];
 }
 
 export const STANDIN_API_KEY = 'sk-test';
@@ -41,7 +43,11 @@ export function rigEnv(sim: DiscordSimulator, whisper: WhisperStandIn, extra: Re
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const sim = await DiscordSimulator.start(options.sim);
   const whisper = await WhisperStandIn.start({ apiKey: STANDIN_API_KEY, ...options.whisper });
-  const bot = new BotProcess({ env: rigEnv(sim, whisper, options.env), ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const bot = new BotProcess({
+    env: rigEnv(sim, whisper, options.env),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.command ? { command: options.command } : {}),
+  });
   const rig: Rig = {
     sim,
     whisper,

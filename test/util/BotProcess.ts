@@ -22,6 +22,11 @@ export interface BotProcessOptions {
   readonly dataDir?: string;
   /** Extra node flags. */
   readonly nodeFlags?: readonly string[];
+  /**
+   * Run this instead of the repo's build (the Dockerfile replay starts the image's CMD this way):
+   * the executable, all its arguments (flags and entry) and the working directory. nodeFlags is ignored.
+   */
+  readonly command?: { readonly executable: string; readonly args: readonly string[]; readonly cwd: string };
 }
 
 /** Log line emitted by the bot (its stdout is JSON lines). */
@@ -55,10 +60,10 @@ export class BotProcess {
       LOG_LEVEL: 'debug',
     };
     for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
-    this.child = spawn(process.execPath, [...BOT_NODE_FLAGS, ...(options.nodeFlags ?? []), BOT_ENTRY], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { command } = options;
+    this.child = command
+      ? spawn(command.executable, [...command.args], { env, cwd: command.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [...BOT_NODE_FLAGS, ...(options.nodeFlags ?? []), BOT_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

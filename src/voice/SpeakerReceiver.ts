@@ -101,7 +101,7 @@ export class SpeakerReceiver {
 
   private onError(error: Error): void {
     // A bad authentication tag (or a DAVE failure) destroys the stream; 'close' follows and we resubscribe.
-    this.metrics.inc('audio_decrypt_failures_total');
+    // Counted once, by the sink (audio_decrypt_failures), which also conceals the slot.
     this.sink.onLostPacket();
     this.logger.debug('receive stream error; resubscribing', { userId: this.userId, error });
   }

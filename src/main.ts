@@ -15,6 +15,7 @@ import { VoiceOccupancy } from './voice/VoiceOccupancy.js';
 import { SessionAnnouncer } from './voice/SessionAnnouncer.js';
 import { createTranscriptHandler } from './voice/SessionTranscripts.js';
 import { settleUploads } from './voice/settleUploads.js';
+import { createMessageWithFiles } from './voice/multipartMessage.js';
 import { SettingsStore } from './settings/SettingsStore.js';
 import { PcmSlabPool } from './audio/PcmSlabPool.js';
 import { DecoderPool } from './audio/DecoderPool.js';
@@ -126,11 +127,8 @@ async function main(): Promise<void> {
 
   const announcer = new SessionAnnouncer({
     send: async (channelId, message) => {
-      await api.channels.createMessage(channelId, {
-        content: message.content,
-        allowed_mentions: { parse: [] },
-        ...(message.files ? { files: message.files.map((f) => ({ name: f.name, data: f.data, contentType: 'text/plain; charset=utf-8' })) } : {}),
-      });
+      if (message.files?.length) await createMessageWithFiles(discord.rest, channelId, message.content, message.files);
+      else await api.channels.createMessage(channelId, { content: message.content, allowed_mentions: { parse: [] } });
     },
     postLine: (channelId, line) => poster.post(channelId, line),
     ownNickname: async (guildId) => (botUserId ? ((await api.guilds.getMember(guildId, botUserId)).nick ?? null) : null),

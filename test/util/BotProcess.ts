@@ -27,6 +27,11 @@ export interface BotProcessOptions {
    * the executable, all its arguments (flags and entry) and the working directory. nodeFlags is ignored.
    */
   readonly command?: { readonly executable: string; readonly args: readonly string[]; readonly cwd: string };
+  /**
+   * A cgroup's `cgroup.procs` file (the memory benchmark's hard limit): the process joins that cgroup
+   * before it execs node, so every byte it ever allocates is charged there. Started through /bin/sh.
+   */
+  readonly cgroupProcsFile?: string;
 }
 
 /** Log line emitted by the bot (its stdout is JSON lines). */
@@ -61,9 +66,13 @@ export class BotProcess {
     };
     for (const [k, v] of Object.entries(options.env)) if (v !== undefined) env[k] = v;
     const { command } = options;
-    this.child = command
-      ? spawn(command.executable, [...command.args], { env, cwd: command.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [...BOT_NODE_FLAGS, ...(options.nodeFlags ?? []), BOT_ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const executable = command ? command.executable : process.execPath;
+    const args = command ? [...command.args] : [...BOT_NODE_FLAGS, ...(options.nodeFlags ?? []), BOT_ENTRY];
+    const cwd = command?.cwd;
+    this.child = options.cgroupProcsFile
+      ? // sh writes its own pid into the cgroup, then execs node under the same pid.
+        spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', options.cgroupProcsFile, executable, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(executable, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -88,6 +97,11 @@ export class BotProcess {
       this.exitInfo = { code: code as number | null, signal: signal as NodeJS.Signals | null };
       return this.exitInfo;
     });
+  }
+
+  /** How the process ended, or undefined while it runs. */
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exitInfo;
   }
 
   /** Waits until a log line matches, or throws with the tail of the log. */

@@ -88,7 +88,8 @@ export class SessionAnnouncer {
         ];
         const messages = groupIntoMessages(attachments, limit);
         for (const [i, group] of messages.entries()) {
-          const content = i === 0 ? `${head} Transcript: ${files.lines} line${files.lines === 1 ? '' : 's'}.` : `Transcript, continued (${i + 1}/${messages.length}).`;
+          const part = messages.length > 1 ? ` (${i + 1}/${messages.length})` : '';
+          const content = i === 0 ? `${head} Transcript: ${files.lines} line${files.lines === 1 ? '' : 's'}${part}.` : `Transcript, continued${part}.`;
           await this.deps.send(t.textChannelId, { content, files: group });
         }
       }

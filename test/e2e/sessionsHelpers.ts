@@ -63,7 +63,17 @@ export async function waitForTranscriptFiles(sim: DiscordSimulator, channelId: s
     timeoutMs,
     'transcript files',
   );
+  // A transcript split over several messages says "(1/N)" in the first; wait for all N.
+  const parts = Number(/ \(1\/(\d+)\)\.$/.exec(message.content)?.[1] ?? 1);
+  const messages = await sim.waitFor(
+    () => {
+      const all = sim.records.messages.filter((m) => m.channelId === channelId && m.at >= message.at && m.files.length > 0);
+      return all.length >= parts ? all : undefined;
+    },
+    timeoutMs,
+    `${parts} transcript messages`,
+  );
   const files = new Map<string, ReceivedFile>();
-  for (const m of sim.records.messages) if (m.channelId === channelId && m.at >= message.at) for (const f of m.files) files.set(f.name, f);
+  for (const m of messages) for (const f of m.files) files.set(f.name, f);
   return { content: message.content, files };
 }

@@ -1,0 +1,122 @@
+import { PermissionFlagsBits } from '@discordjs/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BotProcess } from '../util/BotProcess.js';
+import { rigEnv, startRig, type Rig } from './rig.js';
+import { linesIn, runCommand, say, waitForLine, waitForTranscriptFiles } from './sessionsHelpers.js';
+
+let rig: Rig | undefined;
+const extraBots: BotProcess[] = [];
+afterEach(async () => {
+  for (const bot of extraBots.splice(0)) await bot.dispose();
+  await rig?.close();
+  rig = undefined;
+});
+
+describe('session lifecycle (bot process)', () => {
+  it('leaves by itself when no human is left, and posts the transcript split to the attachment limit', async () => {
+    rig = await startRig({ sim: { attachmentSizeLimit: 40 }, env: { AUTO_LEAVE_SECONDS: '1' } });
+    const { sim } = rig;
+    const { alice } = sim.members;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    await runCommand(sim, alice, 'join');
+    await sim.waitFor(() => sim.records.voiceReady.length > 0, 20_000, 'bot in voice');
+    const speaker = sim.speaker({ guildId: sim.guild.id, userId: alice });
+    await say(speaker, '1397');
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 1397');
+    await say(speaker, '2580');
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 2580');
+
+    // A bot in the channel is no human: it keeps nobody there.
+    const otherBot = sim.addMember(sim.guild.id, { username: 'musicbot', bot: true });
+    sim.setVoiceState(sim.guild.id, otherBot, sim.guild.voiceChannelId);
+    sim.setVoiceState(sim.guild.id, alice, null);
+    const leftAt = performance.now();
+    const { content, files } = await waitForTranscriptFiles(sim, sim.guild.textChannelId, 20_000);
+    const leave = sim.records.voiceStateRequests.find((r) => r.channelId === null);
+    expect(leave).toBeDefined();
+    expect(leave!.at - leftAt).toBeGreaterThan(900);
+    expect(leave!.at - leftAt).toBeLessThan(5_000);
+    expect(content).toContain('nobody was left in the channel');
+    // Each 22-byte line fits a 40-byte file alone: two txt parts and one SRT part per cue, nothing dropped.
+    const txtParts = [...files.keys()].filter((n) => n.endsWith('.txt')).sort();
+    expect(txtParts).toEqual(['transcript.part1.txt', 'transcript.part2.txt']);
+    const txt = txtParts.map((n) => files.get(n)!.data.toString()).join('');
+    expect(txt).toMatch(/^\[00:00:0\d\] Ally: 1397\n\[00:00:0\d\] Ally: 2580\n$/);
+    for (const f of files.values()) expect(f.data.length).toBeLessThanOrEqual(40);
+    const srt = [...files.keys()].filter((n) => n.endsWith('.srt')).sort().map((n) => files.get(n)!.data.toString()).join('');
+    expect(srt.match(/-->/g)).toHaveLength(2);
+  });
+
+  it('runs sessions in two guilds independently: ending one leaves the other transcribing', async () => {
+    rig = await startRig({ sim: { extraGuilds: 1 } });
+    const { sim } = rig;
+    const { alice, bob } = sim.members;
+    const g2 = sim.extraGuilds[0]!;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    sim.setVoiceState(g2.id, bob, g2.voiceChannelId);
+    await runCommand(sim, alice, 'join');
+    await runCommand(sim, bob, 'join', { guildId: g2.id, channelId: g2.textChannelId });
+    await sim.waitFor(() => sim.records.voiceReady.length >= 2, 20_000, 'bot in both voice channels');
+
+    const a = sim.speaker({ guildId: sim.guild.id, userId: alice });
+    const b = sim.speaker({ guildId: g2.id, userId: bob });
+    await Promise.all([say(a, '1397'), say(b, '2580')]);
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 1397');
+    await waitForLine(sim, g2.textChannelId, '**Bobby Tables**: 2580');
+    expect(linesIn(sim, sim.guild.textChannelId)).toEqual(['**Ally**: 1397']);
+    expect(linesIn(sim, g2.textChannelId)).toEqual(['**Bobby Tables**: 2580']);
+
+    // /leave in guild 1 ends only guild 1's session.
+    await runCommand(sim, alice, 'leave');
+    await waitForTranscriptFiles(sim, sim.guild.textChannelId);
+    const status = await runCommand(sim, bob, 'status', { guildId: g2.id, channelId: g2.textChannelId });
+    expect(status.content).toContain(`<#${g2.voiceChannelId}>`);
+    await say(b, '46');
+    await waitForLine(sim, g2.textChannelId, '**Bobby Tables**: 46');
+    expect(sim.records.messages.some((m) => m.channelId === g2.textChannelId && m.content.startsWith('⏹️'))).toBe(false);
+    expect(sim.records.voiceStateRequests.filter((r) => r.channelId === null).map((r) => r.guildId)).toEqual([sim.guild.id]);
+  });
+});
+
+describe('settings and opt-outs (bot process)', () => {
+  it('keeps /language, /prompt and /optout across a restart; an opted-out speaker is never uploaded until /optin', async () => {
+    rig = await startRig();
+    const { sim, whisper } = rig;
+    const { alice, carol } = sim.members;
+    const admin = sim.addMember(sim.guild.id, {
+      username: 'admin',
+      permissions: String(PermissionFlagsBits.ManageGuild | PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages),
+    });
+    expect((await runCommand(sim, admin, 'language', { options: [{ name: 'code', type: 3, value: 'xx-nope' }] })).ephemeral).toBe(true);
+    expect((await runCommand(sim, admin, 'language', { options: [{ name: 'code', type: 3, value: 'DE' }] })).content).toContain('**de**');
+    expect((await runCommand(sim, admin, 'prompt', { options: [{ name: 'text', type: 3, value: 'Kubernetes, Grafana' }] })).content).toContain(
+      'Kubernetes, Grafana',
+    );
+    const optedOut = await runCommand(sim, carol, 'optout');
+    expect(optedOut).toMatchObject({ ephemeral: true, content: expect.stringContaining('opted out') });
+
+    // Restart: same data dir, a new process.
+    await rig.bot.stop('SIGTERM');
+    const bot = new BotProcess({ env: rigEnv(sim, whisper), dataDir: rig.bot.dataDir });
+    extraBots.push(bot);
+    await bot.waitForLog((l) => l.msg === 'gateway ready', 20_000);
+
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    sim.setVoiceState(sim.guild.id, carol, sim.guild.voiceChannelId);
+    await runCommand(sim, alice, 'join');
+    await sim.waitFor(() => sim.records.voiceReady.length > 0, 20_000, 'bot in voice');
+    const a = sim.speaker({ guildId: sim.guild.id, userId: alice });
+    const c = sim.speaker({ guildId: sim.guild.id, userId: carol });
+    await Promise.all([say(a, '1397'), say(c, '2580')]);
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 1397');
+    await new Promise((r) => setTimeout(r, 1_500)); // carol's segment would have been uploaded by now
+    expect(whisper.requests.map((r) => r.decodedText)).toEqual(['1397']);
+    expect(whisper.requests[0]!.fields).toMatchObject({ language: 'de', prompt: 'Kubernetes, Grafana' });
+
+    expect((await runCommand(sim, carol, 'optin')).content).toContain('opted in again');
+    await say(c, '46');
+    await waitForLine(sim, sim.guild.textChannelId, '**carol**: 46');
+    expect(whisper.requests.map((r) => r.decodedText)).toEqual(['1397', '46']);
+    expect(linesIn(sim, sim.guild.textChannelId)).toEqual(['**Ally**: 1397', '**carol**: 46']);
+  });
+});

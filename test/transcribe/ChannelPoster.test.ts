@@ -1,4 +1,8 @@
+import { API } from '@discordjs/core';
+import { REST } from '@discordjs/rest';
 import { describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/util/Clock.js';
+import { DiscordSimulator } from '../sim/discord/index.js';
 import { ChannelPoster, MAX_MESSAGE_CHARS, type ChannelPosterOptions } from '../../src/transcribe/ChannelPoster.js';
 import { createLogger } from '../../src/util/logger.js';
 import { Metrics } from '../../src/util/Metrics.js';
@@ -275,4 +279,45 @@ describe('ChannelPoster', () => {
     await h.run(10_000);
     expect(h.delivered('text-1')).toEqual(['first', 'later 7', 'later 8', 'later 9']);
   });
+});
+
+describe('ChannelPoster against the Discord simulator (real @discordjs/rest)', () => {
+  it('posts a burst of 50 lines in 5 s with every line delivered once, in order, and no 429 loop', async () => {
+    const sim = await DiscordSimulator.start();
+    const rest = new REST({ version: '10', api: sim.apiUrl }).setToken(sim.token);
+    try {
+      const api = new API(rest);
+      const poster = new ChannelPoster({
+        send: async (channelId, content) => void (await api.channels.createMessage(channelId, { content, allowed_mentions: { parse: [] } })),
+        clock: systemClock,
+        metrics: new Metrics(),
+        logger: createLogger({ level: 'silent' }),
+      });
+      // Discord pushes back once, as it may under load: the poster must keep its pace, not retry in a loop.
+      sim.rateLimitNext(/^POST \/channels\/\d+\/messages$/, 1, 1);
+      const channel = sim.guild.textChannelId;
+      const sent: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const text = `**Ally**: line ${i} @everyone`;
+        sent.push(text);
+        poster.post(channel, text);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await poster.idle();
+      const posts = sim.records.rest.filter((r) => r.method === 'POST' && r.route === '/channels/:channelId/messages');
+      const limited = posts.filter((r) => r.status === 429);
+      expect(limited).toHaveLength(1);
+      const delivered = sim.records.messages.filter((m) => m.channelId === channel).flatMap((m) => m.content.split('\n'));
+      expect(delivered).toEqual(sent);
+      // ~1 message per 1.1 s over ~6 s: merged, not one message per line.
+      const messages = posts.filter((r) => r.status === 200);
+      expect(messages.length).toBeLessThanOrEqual(9);
+      for (let i = 1; i < messages.length; i++) expect(messages[i]!.at - messages[i - 1]!.at).toBeGreaterThan(900);
+      for (const m of sim.records.messages) expect(m.allowedMentions).toEqual({ parse: [] });
+    } finally {
+      rest.clearHashSweeper();
+      rest.clearHandlerSweeper();
+      await sim.close();
+    }
+  }, 30_000);
 });

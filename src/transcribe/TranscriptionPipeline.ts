@@ -118,6 +118,8 @@ export class TranscriptionPipeline {
     m.define('segments_submitted_total', 'counter', 'Segments handed to the transcription pipeline');
     m.define('segments_uploaded_total', 'counter', 'Live uploads that returned a transcript');
     m.define('segments_spooled_total', 'counter', 'Segments written to the disk spool');
+    m.define('spooled_ms_total', 'counter', 'Milliseconds of speech written to the disk spool');
+    m.define('pool_pressure_spilled_ms_total', 'counter', 'Milliseconds of queued speech moved to the spool because the PCM pool ran short');
     m.define('segments_filtered_total', 'counter', 'Transcripts dropped as hallucinations or blank');
     m.define('segments_failed_total', 'counter', 'Segments the server rejected for good (not retried)');
     m.define('segments_lost_total', 'counter', 'Segments neither transcribed nor stored (spool failure, destroy)');
@@ -171,6 +173,7 @@ export class TranscriptionPipeline {
     while (freed < bytesNeeded && this.queue.length > 0) {
       const job = this.queue.shift()!;
       freed += job.segment.byteLength;
+      this.metrics.inc('pool_pressure_spilled_ms_total', job.meta.durationMs);
       writes.push(this.toSpool(job, 0));
     }
     this.updateGauges();
@@ -292,6 +295,7 @@ export class TranscriptionPipeline {
     try {
       await this.spool.write(job.segment, { attempts });
       this.metrics.inc('segments_spooled_total');
+      this.metrics.inc('spooled_ms_total', job.meta.durationMs);
       this.notifyDrainer();
     } catch (error) {
       this.metrics.inc('segments_lost_total');

@@ -89,13 +89,20 @@ export class SpeakerReceiver {
   private onData(packet: Buffer): void {
     // Per-packet path: no allocation here (the position object is reused).
     if (++this.sinceSample >= LISTENER_SAMPLE_PACKETS) this.sampleListeners();
-    if (this.ssrc !== -1 && this.tap.take(this.ssrc)) {
-      this.position.sequence = this.tap.sequence;
-      this.position.timestamp = this.tap.timestamp;
-      this.position.ssrc = this.ssrc;
-      this.sink.onPacket(packet, this.position);
-    } else {
-      this.sink.onPacket(packet, null);
+    try {
+      if (this.ssrc !== -1 && this.tap.take(this.ssrc)) {
+        this.position.sequence = this.tap.sequence;
+        this.position.timestamp = this.tap.timestamp;
+        this.position.ssrc = this.ssrc;
+        this.sink.onPacket(packet, this.position);
+      } else {
+        this.sink.onPacket(packet, null);
+      }
+    } catch (error) {
+      // The sink promises not to throw. If a bug makes it, the exception must not reach the receiver: it would
+      // destroy this stream (onUdpMessage catches and calls destroy). Count it; the next packet goes on.
+      this.metrics.inc('audio_sink_errors_total');
+      this.logger.error('speaker sink threw on a packet', { userId: this.userId, error });
     }
   }
 

@@ -236,6 +236,11 @@ describe('TranscriptionPipeline', () => {
     expect(await spooledWords()).toEqual(['p2', 'p3']);
     expect(metrics.get('queue_depth')).toBe(1);
     expect(metrics.get('segments_spooled_total')).toBe(2);
+    // Every spilled millisecond is counted (two segments of the fakes' default duration).
+    const ms = s[1]!.meta.durationMs + s[2]!.meta.durationMs;
+    expect(ms).toBeGreaterThan(0);
+    expect(metrics.get('pool_pressure_spilled_ms_total')).toBe(ms);
+    expect(metrics.get('spooled_ms_total')).toBe(ms);
     const stored = await spool.open(spool.oldest()!);
     expect(stored.attempts).toBe(0);
     transcriber.auto = () => ({});

@@ -47,6 +47,25 @@ describe('session lifecycle (bot process)', () => {
     expect(srt.match(/-->/g)).toHaveLength(2);
   });
 
+  it('notices a quiet channel, and on shutdown posts the transcript before exiting', async () => {
+    rig = await startRig({ env: { SILENCE_NOTICE_SECONDS: '1' } });
+    const { sim } = rig;
+    const { alice } = sim.members;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    await runCommand(sim, alice, 'join');
+    await sim.waitFor(() => sim.records.voiceReady.length > 0, 20_000, 'bot in voice');
+    const notice = await sim.waitFor(() => sim.records.messages.find((m) => m.content.startsWith('🔇 Nothing heard')), 10_000, 'silence notice');
+    expect(notice.content).toContain(`<#${sim.guild.voiceChannelId}>`);
+    await say(sim.speaker({ guildId: sim.guild.id, userId: alice }), '1397');
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 1397');
+
+    const exit = rig.bot.stop('SIGTERM');
+    const { content, files } = await waitForTranscriptFiles(sim, sim.guild.textChannelId, 30_000);
+    expect(content).toContain('tinyscribe is restarting');
+    expect(files.get('transcript.txt')!.data.toString()).toMatch(/^\[00:00:0\d\] Ally: 1397\n$/);
+    expect((await exit).code).toBe(0);
+  });
+
   it('runs sessions in two guilds independently: ending one leaves the other transcribing', async () => {
     rig = await startRig({ sim: { extraGuilds: 1 } });
     const { sim } = rig;

@@ -40,7 +40,11 @@ export class TranscriptFile {
   ) {
     this.txtPath = join(dir, `${sessionId}.txt`);
     this.srtPath = join(dir, `${sessionId}.srt`);
-    this.writing = mkdir(dir, { recursive: true }).then(() => undefined);
+    // Caught here: an unhandled rejection would end the process; append() reports the failure when it writes.
+    this.writing = mkdir(dir, { recursive: true }).then(
+      () => undefined,
+      (error: unknown) => this.logger.warn('could not create the transcript folder', { dir, error }),
+    );
   }
 
   /** Lines appended so far. */

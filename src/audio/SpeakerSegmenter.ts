@@ -11,6 +11,27 @@ import type { PcmSlabPool } from './PcmSlabPool.js';
 import { FRAME_BYTES, FRAME_MS, type Segment, type SegmentMeta } from './Segment.js';
 import { SlabSegment } from './SlabSegment.js';
 
+/*
+ * Design note: one speaker's segmenter. @discordjs/voice hands us bare Opus packets; RtpHeaderTap reads each
+ * datagram's RTP sequence and timestamp just before the library does (the header is not encrypted in the
+ * rtpsize modes), so the segmenter places every packet on the AUDIO's own 48 kHz timeline, not on arrival time:
+ *
+ *   RTP timestamp ──▶  |f0|f1|f2|  |f4|f5|......(1.4 s, no packets)......|f76|f77|  ...
+ *   20 ms slots        |  audio |PLC| audio |                               | new segment
+ *                                 ▲ hole ≤ maxPlcMs (200): Opus concealment, durations stay true
+ *                      hole < silenceGapMs: digital silence, at most maxInsertedSilenceMs (≤ 1 s), never ∝ jump
+ *                      hole ≥ silenceGapMs, a backwards jump, or a new SSRC (user rejoined): seal, start anew
+ *                      no packet for silenceGapMs of wall time (checkIdle, Discord sends nothing in silence): seal
+ *
+ * Wrap-around is plain u32/u16 arithmetic ((ts - last) >>> 0), so 2^32 → 0 and 65535 → 0 are ordinary steps.
+ * Each packet fills exactly one 640-byte slot copied into slabs of the shared PcmSlabPool (no per-packet
+ * allocation of ours; the native decode returns its own Buffer). At maxSegmentMs the segment is cut at the
+ * quietest 20 ms of its last splitSearchMs. At seal time a segment with less than minSpeechMs of frames above
+ * speechThresholdDbfs (silence, −60 dBFS noise) is dropped, its slabs freed; otherwise it is handed on with its
+ * slabs (SlabSegment), which stay owned until the server has answered or the spool holds a copy.
+ * Without RTP (tap not attached) the same rules run on arrival time with a jitter allowance.
+ */
+
 /**
  * RTP header fields of the packet being delivered (read by the voice session's UDP tap).
  * Read during the call only, never kept: the session can pass one reused object (e.g. its RtpHeaderTap).

@@ -59,6 +59,26 @@ export interface SpoolWriteOptions {
 
 const noop = (): void => {};
 
+/*
+ * Design note: the spool is where speech waits when it cannot be uploaded now (server down past the client's
+ * retry budget, the PCM pool under pressure, shutdown). Nothing is lost unless the size cap forces it, and then
+ * loudly:
+ *
+ *   pipeline ── retryable failure / pool pressure / close ──▶ write: <name>.tmp → fsync → rename → fsync(dir)
+ *                                                                         │
+ *   spool dir (a Fly volume)   0000017…-0000000000000007-1a2b3c4d.wav     │  name = startedAt-id-random: sorted
+ *                              0000017…-0000000000000009-9f8e7d6c.wav  ◀──┘  by name is oldest first
+ *                              quarantine/  (unreadable files, kept for inspection, capped)
+ *        ▲ over maxBytes: the OLDEST entry is deleted, spool_dropped_segments_total++, warning posted in its channel
+ *        │
+ *   SpoolDrainer: oldest first, one at a time; on start-up (after a crash or redeploy), after each spool write
+ *   (after its backoff: 2 s doubling to 60 s) and at once when a live upload succeeds. The transcript is posted
+ *   with its original time BEFORE the file is deleted (a crash in between repeats a line, never loses one).
+ *
+ * Each file is a playable WAV (exact header) followed by a JSON trailer with the segment's metadata (guild,
+ * channel, user, session, start time, loudness), so one file is self-contained.
+ */
+
 /**
  * Crash-safe disk queue of segments that could not be uploaded yet (format: spoolFormat.ts).
  *

@@ -19,7 +19,8 @@ import { VoiceConnectionStatus, type VoiceConnection, type VoiceConnectionState 
  *
  * Depends on two library internals, both typed in its .d.ts: `connection.state.networking` and the
  * networking state's `udp` (a VoiceUDPSocket emitting 'message'). If a future version hides them,
- * {@link attached} stays false and the bot runs on arrival times (see docs/design.md).
+ * {@link attached} stays false and the bot runs on arrival times (SpeakerSegmenter's arrival-time timeline,
+ * with a jitter allowance; see the design note at the top of src/audio/SpeakerSegmenter.ts).
  */
 export class RtpHeaderTap {
   /** Header of the most recent datagram (valid while `fresh`). */

@@ -20,6 +20,12 @@
  * Low-water mark: when an alloc leaves fewer than lowWater free slabs, onPressure fires once; it is
  * re-armed when frees bring the count back to lowWater. The upload side answers by spilling sealed
  * segments to disk (which frees their slabs).
+ *
+ * Full-pool policy: alloc() returns -1; the segmenter drops that 20 ms frame and counts it (audio_dropped_ms).
+ * The receive path never blocks, never throws and never allocates more PCM; spilled speech is counted too
+ * (pool_pressure_spilled_ms_total). Sizing: PCM_POOL_MB (default 8 MiB = 128 slabs of 64 KiB = 2.048 s each,
+ * ≈ 4.4 min of 16 kHz mono s16 across all speakers); Buffer.alloc commits every page at start, so RSS does not
+ * grow with speakers, time or outages.
  */
 import { TinyscribeError } from '../util/errors.js';
 import type { Metrics } from '../util/Metrics.js';

@@ -35,6 +35,15 @@ export interface SimChannel {
   permissionOverwrites?: SimOverwrite[];
 }
 
+/** An incoming webhook of a channel (POST /channels/{id}/webhooks). */
+export interface SimWebhook {
+  readonly id: string;
+  readonly token: string;
+  readonly channelId: string;
+  readonly guildId: string;
+  readonly name: string;
+}
+
 /** A channel permission overwrite. */
 export interface SimOverwrite {
   readonly id: string;
@@ -129,6 +138,8 @@ export class SimWorld {
   readonly commands = new Map<string, Map<string, { readonly id: string; readonly body: Record<string, unknown> }>>();
   /** Messages the bot created (kept small: what an edit needs). */
   readonly messages = new Map<string, SimMessage>();
+  /** Channel webhooks the bot created, by id. */
+  readonly webhooks = new Map<string, SimWebhook>();
   /** Largest attachment Discord accepts per file (interactions report it as attachment_size_limit). */
   attachmentSizeLimit = 10_485_760;
 

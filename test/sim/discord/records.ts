@@ -34,6 +34,8 @@ export interface ChannelMessageRecord {
   readonly payload: Readonly<Record<string, unknown>>;
   readonly multipart: boolean;
   readonly at: number;
+  /** Set when the message came through a channel webhook (POST /webhooks/{id}/{token}): its id and the name and avatar used. */
+  readonly webhook?: { readonly id: string; readonly username: string | undefined; readonly avatarUrl: string | undefined };
 }
 
 /** PATCH /channels/{id}/messages/{mid}. */

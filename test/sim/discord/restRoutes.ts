@@ -13,7 +13,7 @@ import {
   type StoredAttachment,
 } from './payloads.js';
 import type { ReceivedFile, SimRecords } from './records.js';
-import { ChannelKind, type SimMessage, type SimWorld } from './SimWorld.js';
+import { ChannelKind, randomHex, type SimChannel, type SimMessage, type SimWebhook, type SimWorld } from './SimWorld.js';
 
 /** What a route handler sees. */
 export interface RouteContext {
@@ -58,6 +58,7 @@ export function discordError(status: number, code: number, message: string, erro
 
 const MAX_CONTENT = 2000;
 const ATTACHMENT_SIZE_LIMIT = 10_485_760;
+const MANAGE_WEBHOOKS = 1n << 29n;
 
 /** Turns "/channels/:channelId/messages" into an anchored regex with named groups. */
 function compile(route: string): RegExp {
@@ -169,6 +170,53 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
     const interaction = interactions.withToken(params['token'] ?? '');
     if (!interaction || params['applicationId'] !== world.applicationId) return undefined;
     return interaction;
+  };
+
+  /** Whether the bot may manage webhooks in a channel: @everyone's permissions, then the channel's overwrites for @everyone and the bot. */
+  const botMayManageWebhooks = (guildId: string, channel: SimChannel): boolean => {
+    const guild = world.guild(guildId);
+    let perms = BigInt(guild?.roles.find((r) => r.id === guildId)?.permissions ?? '0');
+    for (const o of channel.permissionOverwrites ?? []) {
+      if (o.id === guildId || o.id === bot.id) perms = (perms & ~BigInt(o.deny)) | BigInt(o.allow);
+    }
+    return (perms & MANAGE_WEBHOOKS) !== 0n;
+  };
+
+  const webhookPayload = (hook: SimWebhook, withToken: boolean) => ({
+    id: hook.id,
+    type: 1,
+    guild_id: hook.guildId,
+    channel_id: hook.channelId,
+    name: hook.name,
+    avatar: null,
+    application_id: world.applicationId,
+    user: userPayload(bot),
+    ...(withToken ? { token: hook.token } : {}),
+  });
+
+  const executeChannelWebhook = (hook: SimWebhook, body: ParsedBody, query: URLSearchParams): RouteResult => {
+    const payload = asRecord(body.json);
+    const invalid = checkMessage(payload, body.files, true, world.attachmentSizeLimit);
+    if (invalid) return invalid;
+    const username = typeof payload['username'] === 'string' ? payload['username'] : undefined;
+    if (username !== undefined && (username.length > 80 || /discord|clyde/i.test(username))) return discordError(400, 50035, 'Invalid Form Body');
+    const message = createMessage(hook.channelId, hook.guildId, payload, body.files);
+    const embeds = payload['embeds'];
+    const record = {
+      id: message.id,
+      channelId: hook.channelId,
+      content: message.content,
+      allowedMentions: payload['allowed_mentions'],
+      embeds: Array.isArray(embeds) ? embeds : [],
+      files: body.files,
+      payload,
+      multipart: body.multipart,
+      at: performance.now(),
+      webhook: { id: hook.id, username, avatarUrl: typeof payload['avatar_url'] === 'string' ? payload['avatar_url'] : undefined },
+    };
+    records.messages.push(record);
+    emit('message', record);
+    return query.get('wait') === 'true' ? { status: 200, json: render(message, { webhook: true }) } : { status: 204 };
   };
 
   const routes: Omit<RestRoute, 'pattern'>[] = [
@@ -371,6 +419,8 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
       route: '/webhooks/:applicationId/:token',
       auth: 'none',
       handle: ({ params, body, query }) => {
+        const hook = world.webhooks.get(params['applicationId'] ?? '');
+        if (hook && hook.token === params['token']) return executeChannelWebhook(hook, body, query);
         const interaction = webhookInteraction(params);
         if (!interaction) return discordError(404, 10015, 'Unknown Webhook');
         if (interaction.callbackType === undefined) return discordError(404, 10015, 'Unknown Webhook');
@@ -430,6 +480,32 @@ export function createRestRoutes(deps: RestRouteDeps): RestRoute[] {
         records.messages.push(record);
         emit('message', record);
         return { status: 200, json: render(message) };
+      },
+    },
+    {
+      method: 'POST',
+      route: '/channels/:channelId/webhooks',
+      auth: 'bot',
+      handle: ({ params, body }) => {
+        const found = world.channel(params['channelId'] ?? '');
+        if (!found) return discordError(404, 10003, 'Unknown Channel');
+        if (!botMayManageWebhooks(found.guild.id, found.channel)) return discordError(403, 50013, 'Missing Permissions');
+        const name = asRecord(body.json)['name'];
+        if (typeof name !== 'string' || name.length === 0 || name.length > 80) return discordError(400, 50035, 'Invalid Form Body');
+        const hook: SimWebhook = { id: world.ids.next(), token: randomHex(68), channelId: found.channel.id, guildId: found.guild.id, name };
+        world.webhooks.set(hook.id, hook);
+        return { status: 200, json: webhookPayload(hook, true) };
+      },
+    },
+    {
+      method: 'GET',
+      route: '/channels/:channelId/webhooks',
+      auth: 'bot',
+      handle: ({ params }) => {
+        const found = world.channel(params['channelId'] ?? '');
+        if (!found) return discordError(404, 10003, 'Unknown Channel');
+        if (!botMayManageWebhooks(found.guild.id, found.channel)) return discordError(403, 50013, 'Missing Permissions');
+        return { status: 200, json: [...world.webhooks.values()].filter((h) => h.channelId === found.channel.id).map((h) => webhookPayload(h, true)) };
       },
     },
     {

@@ -45,4 +45,28 @@ describe('simulator: extra guilds, roles, overwrites, attachment limit', () => {
     expect(refused.status).toBe(413);
     expect(refused.json.code).toBe(40005);
   });
+
+  it('creates channel webhooks only with Manage Webhooks and records executions with username and avatar', async () => {
+    sim = await DiscordSimulator.start();
+    const s = sim;
+    const post = async (path: string, body: unknown, auth = true) => {
+      const res = await fetch(`${s.apiUrl}/v10${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bot ${s.token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, json: (res.status === 204 ? {} : await res.json()) as Record<string, unknown> };
+    };
+    const channel = s.guild.textChannelId;
+    expect((await post(`/channels/${channel}/webhooks`, { name: 'tinyscribe' })).json).toMatchObject({ code: 50013 });
+    s.setPermissionOverwrite(channel, { id: s.botUserId, type: 1, allow: String(1n << 29n), deny: '0' });
+    const created = await post(`/channels/${channel}/webhooks`, { name: 'tinyscribe' });
+    expect(created.status).toBe(200);
+    const { id, token } = created.json as { id: string; token: string };
+    const executed = await post(`/webhooks/${id}/${token}`, { content: 'hi', username: 'Ally', avatar_url: 'https://cdn.example/a.png' }, false);
+    expect(executed.status).toBe(204);
+    expect(s.records.messages.at(-1)).toMatchObject({ channelId: channel, content: 'hi', webhook: { id, username: 'Ally', avatarUrl: 'https://cdn.example/a.png' } });
+    expect((await post(`/webhooks/${id}/wrong`, { content: 'x' }, false)).status).toBe(404);
+    expect((await get(s, `/channels/${channel}/webhooks`)).json).toEqual([expect.objectContaining({ id, token })]);
+  });
 });

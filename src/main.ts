@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import { GatewayDispatchEvents } from '@discordjs/core';
-import { WebSocketShardEvents } from '@discordjs/ws';
 import { loadConfig, ConfigError, type Config } from './config/Config.js';
 import { createDiscordClient } from './gateway/createDiscordClient.js';
 import { VoiceAdapterRegistry } from './gateway/VoiceAdapterRegistry.js';
@@ -28,6 +27,8 @@ import { HallucinationFilter } from './transcribe/HallucinationFilter.js';
 import { ChannelPoster } from './transcribe/ChannelPoster.js';
 import { HealthServer } from './health/HealthServer.js';
 import { EventLoopMonitor } from './health/EventLoopMonitor.js';
+import { GatewayReadiness } from './health/GatewayReadiness.js';
+import { defineBotMetrics } from './health/botMetrics.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { Metrics } from './util/Metrics.js';
 import { systemClock } from './util/Clock.js';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
   }
   const clock = systemClock;
   const metrics = new Metrics();
+  defineBotMetrics(metrics);
   const logger = createLogger({ level: config.logLevel, secrets: [config.discord.token, config.transcribe.apiKey ?? ''] });
   await mkdir(config.storage.spoolDir, { recursive: true });
   const processStartedAt = clock.now();
@@ -208,16 +210,13 @@ async function main(): Promise<void> {
     .register('language', createLanguageCommand(settings))
     .register('prompt', createPromptCommand(settings));
 
-  let gatewayReady = false;
+  const readiness = new GatewayReadiness({ gateway: discord.gateway, metrics, clock, logger });
   discord.client.on(GatewayDispatchEvents.Ready, ({ data }) => {
     adapters.setBotUserId(data.user.id);
     occupancy.setBotUserId(data.user.id);
     botUserId = data.user.id;
-    gatewayReady = true;
     logger.info('gateway ready', { user: data.user.username, guilds: data.guilds.length });
   });
-  discord.gateway.on(WebSocketShardEvents.Resumed, () => (gatewayReady = true));
-  discord.gateway.on(WebSocketShardEvents.Closed, () => (gatewayReady = false));
   discord.client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => occupancy.onGuildCreate(data));
   discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
     adapters.onVoiceStateUpdate(data);
@@ -235,8 +234,7 @@ async function main(): Promise<void> {
           port: config.healthPort,
           metrics,
           logger,
-          isHealthy: () =>
-            !gatewayReady ? { healthy: false, reason: 'gateway not ready' } : loopMonitor.isStalled() ? { healthy: false, reason: 'event loop stalled' } : { healthy: true },
+          isHealthy: () => (loopMonitor.isStalled() ? { healthy: false, reason: 'event loop stalled' } : readiness.verdict()),
         });
   if (health) logger.info('health listening', { port: await health.listen() });
 
@@ -244,7 +242,7 @@ async function main(): Promise<void> {
     logger,
     deadlineMs: 30_000,
     steps: [
-      ['stop commands', async () => router.stopAccepting()],
+      ['stop commands', async () => (readiness.stop(), router.stopAccepting())],
       ['leave voice', async () => sessions?.stopAll('shutdown')],
       ['finish uploads', () => pipeline.close(20_000)],
       ['stop drainer', () => drainer.close(3_000)],

@@ -189,7 +189,11 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     this.idleTimer = this.deps.clock.setTimeout(this.checkIdle, this.deps.idleCheckMs ?? 100);
   }
 
-  private onConnectionState(_old: { status: VoiceConnectionStatus }, state: { status: VoiceConnectionStatus }): void {
+  private onConnectionState(old: { status: VoiceConnectionStatus }, state: { status: VoiceConnectionStatus }): void {
+    // Leaving Ready for anything but Destroyed means the library rejoins, resumes or gives up: a reconnect.
+    if (old.status === VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Destroyed) {
+      this.deps.metrics.inc('voice_reconnects_total');
+    }
     if (state.status === VoiceConnectionStatus.Disconnected) {
       // Either the library reconnects (Signalling/Connecting soon) or we were removed from the channel.
       const connection = this.connection;

@@ -15,6 +15,8 @@ import { SessionAnnouncer } from './voice/SessionAnnouncer.js';
 import { createTranscriptHandler } from './voice/SessionTranscripts.js';
 import { settleUploads } from './voice/settleUploads.js';
 import { createMessageWithFiles } from './voice/multipartMessage.js';
+import { ChannelWebhooks } from './voice/ChannelWebhooks.js';
+import { withNamePrefix } from './transcribe/formatLine.js';
 import { SettingsStore } from './settings/SettingsStore.js';
 import { PcmSlabPool } from './audio/PcmSlabPool.js';
 import { DecoderPool } from './audio/DecoderPool.js';
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
   const settings = await SettingsStore.open({ file: config.storage.settingsFile, logger });
   const occupancy = new VoiceOccupancy();
   let botUserId: string | undefined;
+  let applicationId: string | undefined;
 
   const discord = createDiscordClient({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
   const api = discord.client.api;
@@ -77,9 +80,12 @@ async function main(): Promise<void> {
   });
   const filter = new HallucinationFilter();
   const isHallucination = (text: string, info: Parameters<HallucinationFilter['isHallucination']>[1]) => filter.isHallucination(text, info);
+  const webhooks = new ChannelWebhooks(api, () => applicationId, logger);
   const poster = new ChannelPoster({
-    send: async (channelId, content) => {
-      await api.channels.createMessage(channelId, { content, allowed_mentions: { parse: [] } });
+    send: async (channelId, content, author) => {
+      if (author && (await webhooks.send(channelId, author, content))) return;
+      const plain = author ? withNamePrefix(author.name, content) : content;
+      await api.channels.createMessage(channelId, { content: plain, allowed_mentions: { parse: [] } });
     },
     clock,
     logger,
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
   const onTranscript = createTranscriptHandler({
     sessionOf: (sessionId) => sessions?.bySessionId(sessionId),
     isOptedOut: (userId) => settings.isOptedOut(userId),
-    postLine: (channelId, line) => poster.post(channelId, line),
+    postLine: (channelId, line, author) => poster.post(channelId, line, author),
     fetchMember,
     logger,
   });
@@ -154,7 +160,10 @@ async function main(): Promise<void> {
     },
     humansIn: (guildId, channelId) => occupancy.humansIn(guildId, channelId),
     onSilence: (active, quietMs) => announcer.onSilence(active, quietMs),
-    onClosed: (active) => announcer.finish(active),
+    onClosed: async (active) => {
+      await announcer.finish(active);
+      webhooks.forget(active.session.target.textChannelId);
+    },
     sessionDeps: {
       clock,
       logger,
@@ -189,6 +198,7 @@ async function main(): Promise<void> {
         transcriptionHost: new URL(config.transcribe.baseUrl).host,
         defaultLanguage: config.transcribe.language,
         defaultPrompt: config.transcribe.prompt,
+        defaultPostMode: config.bot.postMode,
         postNotice: async (channelId, content) => void (await api.channels.createMessage(channelId, { content, allowed_mentions: { parse: [] } })),
         ...(config.bot.recordingNickname ? { markRecording: (guildId: string) => announcer.markRecording(guildId, 'tinyscribe') } : {}),
       }),
@@ -215,6 +225,7 @@ async function main(): Promise<void> {
     adapters.setBotUserId(data.user.id);
     occupancy.setBotUserId(data.user.id);
     botUserId = data.user.id;
+    applicationId = data.application.id;
     logger.info('gateway ready', { user: data.user.username, guilds: data.guilds.length });
   });
   discord.client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => occupancy.onGuildCreate(data));

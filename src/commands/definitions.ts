@@ -28,6 +28,12 @@ export const COMMANDS = [
         channel_types: [ChannelType.GuildText, ChannelType.GuildVoice],
         required: false,
       },
+      {
+        name: 'webhook',
+        description: "Post each line under the speaker's name and avatar (needs Manage Webhooks)",
+        type: ApplicationCommandOptionType.Boolean,
+        required: false,
+      },
     ],
   },
   {

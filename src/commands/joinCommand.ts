@@ -4,7 +4,7 @@ import type { CommandHandler, Reply } from './CommandRouter.js';
 import type { CommandInvocation } from './parseInteraction.js';
 import { channelPermissions, missingPermissions, POST_NEEDS, VOICE_NEEDS } from './channelPermissions.js';
 import { effectiveLanguage, parseLanguage } from './languageCode.js';
-import type { VoiceSessionManager } from '../voice/VoiceSessionManager.js';
+import type { PostMode, VoiceSessionManager } from '../voice/VoiceSessionManager.js';
 import type { SettingsStore } from '../settings/SettingsStore.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -20,6 +20,8 @@ export interface JoinCommandDeps {
   readonly transcriptionHost: string;
   readonly defaultLanguage: string | undefined;
   readonly defaultPrompt: string | undefined;
+  /** POST_MODE: how lines are posted unless /join's `webhook` option says otherwise. */
+  readonly defaultPostMode: PostMode;
   /** Posts the consent notice in a channel other than the one /join was used in. */
   readonly postNotice: (channelId: string, content: string) => Promise<void>;
   /** Puts the recording marker in the bot's nickname (only called when allowed to change it). */
@@ -57,8 +59,12 @@ export function createJoinCommand(deps: JoinCommandDeps): CommandHandler {
     const postTo = inv.options.get('post_to');
     const textChannelId = typeof postTo === 'string' ? postTo : inv.channelId;
 
-    const refusal = await checkPermissions(deps, inv, voiceChannelId, textChannelId);
-    if (refusal) return refusal;
+    const checked = await checkPermissions(deps, inv, voiceChannelId, textChannelId);
+    if ('refusal' in checked) return checked.refusal;
+    const webhookOption = inv.options.get('webhook');
+    const wantsWebhook = typeof webhookOption === 'boolean' ? webhookOption : deps.defaultPostMode === 'webhook';
+    const mayWebhook = (checked.textPermissions & PermissionFlagsBits.ManageWebhooks) !== 0n;
+    const postMode: PostMode = wantsWebhook && mayWebhook ? 'webhook' : 'messages';
 
     let active;
     try {
@@ -69,6 +75,7 @@ export function createJoinCommand(deps: JoinCommandDeps): CommandHandler {
         startedBy: inv.userId,
         language,
         prompt,
+        postMode,
         ...(inv.attachmentSizeLimit ? { attachmentLimit: inv.attachmentSizeLimit } : {}),
       });
     } catch (error) {
@@ -81,7 +88,8 @@ export function createJoinCommand(deps: JoinCommandDeps): CommandHandler {
     const notice =
       `🔴 **Transcribing <#${voiceChannelId}>.** Everything said there is sent to ${deps.transcriptionHost} for speech-to-text ` +
       `and posted in <#${textChannelId}>, with a transcript file at the end. ` +
-      `Don't want to be transcribed? Use /optout (works in every server). /leave stops the session.`;
+      `Don't want to be transcribed? Use /optout (works in every server). /leave stops the session.` +
+      (wantsWebhook && !mayWebhook ? `\n(Posting plain messages: speaker names and avatars need **Manage Webhooks** in <#${textChannelId}>.)` : '');
     if (textChannelId !== inv.channelId) {
       await deps.postNotice(textChannelId, notice);
       return { content: `${notice}\n(Posting in <#${textChannelId}>.)` };
@@ -104,9 +112,14 @@ async function callerVoiceChannel(deps: JoinCommandDeps, inv: CommandInvocation)
 }
 
 /** Refuses when the bot may not listen in the voice channel or post (with files) in the text channel. */
-async function checkPermissions(deps: JoinCommandDeps, inv: CommandInvocation, voiceChannelId: string, textChannelId: string): Promise<Reply | undefined> {
+async function checkPermissions(
+  deps: JoinCommandDeps,
+  inv: CommandInvocation,
+  voiceChannelId: string,
+  textChannelId: string,
+): Promise<{ refusal: Reply } | { textPermissions: bigint }> {
   const botId = deps.botUserId();
-  if (!botId) return refuse('tinyscribe is still connecting to Discord; try again in a few seconds.');
+  if (!botId) return { refusal: refuse('tinyscribe is still connecting to Discord; try again in a few seconds.') };
   const fetchChannel = (id: string): Promise<APIChannel | undefined> =>
     deps.api.channels.get(id).catch((error: unknown) => {
       if (error instanceof DiscordAPIError && (error.status === 404 || error.status === 403)) return undefined;
@@ -119,8 +132,8 @@ async function checkPermissions(deps: JoinCommandDeps, inv: CommandInvocation, v
     fetchChannel(textChannelId),
   ]);
   const inGuild = (c: APIChannel | undefined): c is APIChannel & { guild_id: string } => !!c && 'guild_id' in c && c.guild_id === inv.guildId;
-  if (!inGuild(voice) || !VOICE_TYPES.includes(voice.type)) return refuse(`<#${voiceChannelId}> is not a voice channel I can see in this server.`);
-  if (!inGuild(text) || !TEXT_TYPES.includes(text.type)) return refuse(`<#${textChannelId}> is not a text channel I can see in this server.`);
+  if (!inGuild(voice) || !VOICE_TYPES.includes(voice.type)) return { refusal: refuse(`<#${voiceChannelId}> is not a voice channel I can see in this server.`) };
+  if (!inGuild(text) || !TEXT_TYPES.includes(text.type)) return { refusal: refuse(`<#${textChannelId}> is not a text channel I can see in this server.`) };
   const permsIn = (c: APIChannel) =>
     channelPermissions({
       guildId: inv.guildId,
@@ -129,12 +142,13 @@ async function checkPermissions(deps: JoinCommandDeps, inv: CommandInvocation, v
       roles,
       overwrites: 'permission_overwrites' in c ? (c.permission_overwrites ?? []) : [],
     });
+  const textPermissions = permsIn(text);
   const missingVoice = missingPermissions(permsIn(voice), VOICE_NEEDS);
-  const missingText = missingPermissions(permsIn(text), POST_NEEDS);
+  const missingText = missingPermissions(textPermissions, POST_NEEDS);
   const problems = [
     ...(missingVoice.length > 0 ? [`**${missingVoice.join(', ')}** in <#${voiceChannelId}>`] : []),
     ...(missingText.length > 0 ? [`**${missingText.join(', ')}** in <#${textChannelId}>`] : []),
   ];
-  if (problems.length === 0) return undefined;
-  return refuse(`I can't start: I am missing ${problems.join(' and ')}. Ask someone with Manage Server to give tinyscribe these permissions.`);
+  if (problems.length === 0) return { textPermissions };
+  return { refusal: refuse(`I can't start: I am missing ${problems.join(' and ')}. Ask someone with Manage Server to give tinyscribe these permissions.`) };
 }

@@ -46,6 +46,8 @@ export interface Config {
     readonly silenceNoticeSeconds: number;
     /** Show a recording marker in the bot's nickname while a session runs (when allowed to). */
     readonly recordingNickname: boolean;
+    /** How live lines are posted unless /join says otherwise: plain messages, or a webhook per speaker. */
+    readonly postMode: 'messages' | 'webhook';
   };
   readonly healthPort: number | undefined;
   readonly logLevel: LogLevel;
@@ -127,6 +129,8 @@ export function loadConfig(env: Env): Config {
   const healthRaw = str('HEALTH_PORT');
   const healthPort = healthRaw === 'off' ? undefined : int('HEALTH_PORT', 8080, 0, 65535);
   const dataDir = str('DATA_DIR') ?? './data';
+  const postMode = (str('POST_MODE') ?? 'messages').toLowerCase();
+  if (postMode !== 'messages' && postMode !== 'webhook') problems.push(`POST_MODE must be messages or webhook (got "${postMode}")`);
 
   const config: Config = {
     discord: {
@@ -162,6 +166,7 @@ export function loadConfig(env: Env): Config {
       maxSessionMinutes: int('MAX_SESSION_MINUTES', 360, 1, 10_080),
       silenceNoticeSeconds: int('SILENCE_NOTICE_SECONDS', 300, 1, 86_400),
       recordingNickname: bool('RECORDING_NICKNAME', true),
+      postMode: postMode as Config['bot']['postMode'],
     },
     healthPort,
     logLevel: logLevel as LogLevel,

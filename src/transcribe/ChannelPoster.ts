@@ -5,8 +5,17 @@ import type { Metrics } from '../util/Metrics.js';
 /** Discord's limit on message content. */
 export const MAX_MESSAGE_CHARS = 2000;
 
-/** Sends one message's content to a channel (REST in production). Mentions must be disabled by the sender. */
-export type SendMessage = (channelId: string, content: string) => Promise<void>;
+/** Who a line is posted as in webhook mode (the speaker's name and avatar). */
+export interface LineAuthor {
+  readonly name: string;
+  readonly avatarUrl?: string | undefined;
+}
+
+/**
+ * Sends one message's content to a channel (REST in production), as `author` when given (webhook mode).
+ * Mentions must be disabled by the sender.
+ */
+export type SendMessage = (channelId: string, content: string, author?: LineAuthor) => Promise<void>;
 
 export interface ChannelPosterOptions {
   readonly send: SendMessage;
@@ -21,8 +30,13 @@ export interface ChannelPosterOptions {
   readonly maxAttempts?: number;
 }
 
+interface QueuedLine {
+  readonly text: string;
+  readonly author: LineAuthor | undefined;
+}
+
 interface ChannelQueue {
-  lines: string[];
+  lines: QueuedLine[];
   timer: TimerHandle | undefined;
   sending: boolean;
   lastSentAt: number;
@@ -46,14 +60,17 @@ export class ChannelPoster {
     this.maxAttempts = options.maxAttempts ?? 3;
   }
 
-  /** Queues one line (already formatted and escaped) for a channel. */
-  post(channelId: string, line: string): void {
+  /**
+   * Queues one line (already formatted and escaped) for a channel. Lines with an author (webhook mode) are
+   * merged only with the same author's neighbouring lines, so each message carries one speaker's name.
+   */
+  post(channelId: string, line: string, author?: LineAuthor): void {
     let queue = this.queues.get(channelId);
     if (!queue) {
       queue = { lines: [], timer: undefined, sending: false, lastSentAt: 0 };
       this.queues.set(channelId, queue);
     }
-    queue.lines.push(truncate(line));
+    queue.lines.push({ text: truncate(line), author });
     if (queue.lines.length > this.maxQueuedLines) {
       queue.lines.shift();
       this.options.metrics.inc('posts_dropped_lines_total');
@@ -90,11 +107,12 @@ export class ChannelPoster {
 
   private async flush(channelId: string, queue: ChannelQueue): Promise<void> {
     if (queue.lines.length === 0) return this.settle(channelId, queue);
+    const author = queue.lines[0]?.author;
     const content = takeMessage(queue.lines);
     queue.sending = true;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.options.send(channelId, content);
+        await this.options.send(channelId, content, author);
         this.options.metrics.inc('posts_sent_total');
         break;
       } catch (error) {
@@ -131,11 +149,16 @@ function truncate(line: string): string {
   return line.length <= MAX_MESSAGE_CHARS ? line : `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…`;
 }
 
-/** Removes from `lines` as many whole lines as fit in one message and joins them. */
-export function takeMessage(lines: string[]): string {
-  let content = lines.shift() ?? '';
-  while (lines.length > 0 && content.length + 1 + lines[0]!.length <= MAX_MESSAGE_CHARS) {
-    content += `\n${lines.shift()!}`;
+/** Removes from `lines` as many whole lines of the first line's author as fit in one message and joins them. */
+function takeMessage(lines: QueuedLine[]): string {
+  const first = lines.shift();
+  let content = first?.text ?? '';
+  while (lines.length > 0 && sameAuthor(lines[0]!.author, first?.author) && content.length + 1 + lines[0]!.text.length <= MAX_MESSAGE_CHARS) {
+    content += `\n${lines.shift()!.text}`;
   }
   return content;
+}
+
+function sameAuthor(a: LineAuthor | undefined, b: LineAuthor | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.name === b.name && a.avatarUrl === b.avatarUrl);
 }

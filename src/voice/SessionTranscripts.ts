@@ -1,6 +1,7 @@
 import { DisplayNames, type FetchMember } from './DisplayNames.js';
 import type { ActiveSession } from './VoiceSessionManager.js';
-import { formatLine } from '../transcribe/formatLine.js';
+import { formatLine, formatText } from '../transcribe/formatLine.js';
+import type { LineAuthor } from '../transcribe/ChannelPoster.js';
 import type { Transcript } from '../transcribe/TranscriptEvents.js';
 import type { Logger } from '../util/logger.js';
 
@@ -9,7 +10,7 @@ export interface SessionTranscriptsDeps {
   readonly sessionOf: (sessionId: string) => ActiveSession | undefined;
   readonly isOptedOut: (userId: string) => boolean;
   /** Queues a line for live posting (batched per channel). */
-  readonly postLine: (channelId: string, line: string) => void;
+  readonly postLine: (channelId: string, line: string, author?: LineAuthor) => void;
   readonly fetchMember: FetchMember;
   readonly logger: Logger;
 }
@@ -29,7 +30,12 @@ export function createTranscriptHandler(deps: SessionTranscriptsDeps): (t: Trans
     const names = active?.names ?? new DisplayNames(t.meta.guildId, deps.fetchMember, deps.logger);
     active?.guard.heard();
     void names.resolve(t.meta.userId).then((name) => {
-      deps.postLine(t.meta.textChannelId, formatLine(name, t.text, t.fromSpool ? t.meta.startedAt : undefined));
+      const delayedFrom = t.fromSpool ? t.meta.startedAt : undefined;
+      if (active?.postMode === 'webhook') {
+        deps.postLine(t.meta.textChannelId, formatText(t.text, delayedFrom), { name, avatarUrl: names.avatarOf(t.meta.userId) });
+      } else {
+        deps.postLine(t.meta.textChannelId, formatLine(name, t.text, delayedFrom));
+      }
       active?.transcript.append({ startedAt: t.meta.startedAt, durationMs: t.meta.durationMs, name, text: t.text });
       deps.logger.info('transcript', { guildId: t.meta.guildId, userId: t.meta.userId, chars: t.text.length, fromSpool: t.fromSpool });
     });

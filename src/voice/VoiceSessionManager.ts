@@ -20,9 +20,14 @@ export interface ActiveSession {
   readonly guard: SessionGuard;
   /** Largest attachment the posting channel takes (from the /join interaction). */
   readonly attachmentLimit: number;
+  /** Plain messages (`**Name**: text`), or a channel webhook posting under each speaker's name and avatar. */
+  readonly postMode: PostMode;
   /** Set once the session is ending. */
   endReason: SessionEndReason | undefined;
 }
+
+/** How live lines are posted. */
+export type PostMode = 'messages' | 'webhook';
 
 /** Limits every session is watched for. */
 export interface SessionLimits {
@@ -34,6 +39,7 @@ export interface SessionLimits {
 /** What a session start needs besides the target. */
 export interface StartSessionInput extends Omit<VoiceSessionTarget, 'sessionId'> {
   readonly attachmentLimit?: number;
+  readonly postMode?: PostMode;
 }
 
 export interface VoiceSessionManagerOptions {
@@ -94,7 +100,7 @@ export class VoiceSessionManager {
   /** Joins and starts listening; throws SESSION_EXISTS if the guild already has a session, or the voice error. */
   async start(input: StartSessionInput): Promise<ActiveSession> {
     if (this.sessions.has(input.guildId)) throw new TinyscribeError('SESSION_EXISTS', 'a session already runs in this guild');
-    const { attachmentLimit, ...target } = input;
+    const { attachmentLimit, postMode, ...target } = input;
     const full: VoiceSessionTarget = { ...target, sessionId: randomUUID() };
     const { clock, logger, limits } = this.options;
     const session = new VoiceSession(full, { ...this.options.sessionDeps, adapterCreator: this.options.adapterFor(target.guildId) });
@@ -112,6 +118,7 @@ export class VoiceSessionManager {
       transcript: new TranscriptFile(this.options.transcriptDir, full.sessionId, session.startedAt, logger),
       guard,
       attachmentLimit: attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT,
+      postMode: postMode ?? 'messages',
       endReason: undefined,
     };
     const self = active;

@@ -44,7 +44,7 @@ describe('loadConfig defaults', () => {
         transcriptDir: './data/transcripts',
         settingsFile: './data/settings.json',
       },
-      bot: { ignoreBots: true, autoLeaveSeconds: 60, maxSessionMinutes: 360, silenceNoticeSeconds: 300, recordingNickname: true },
+      bot: { ignoreBots: true, autoLeaveSeconds: 60, maxSessionMinutes: 360, silenceNoticeSeconds: 300, recordingNickname: true, postMode: 'messages' },
       healthPort: 8080,
       logLevel: 'info',
     });
@@ -73,6 +73,7 @@ describe('loadConfig defaults', () => {
       MAX_SESSION_MINUTES: '90',
       SILENCE_NOTICE_SECONDS: '30',
       RECORDING_NICKNAME: 'off',
+      POST_MODE: 'Webhook',
       HEALTH_PORT: '0',
       LOG_LEVEL: 'DEBUG',
     });
@@ -99,7 +100,7 @@ describe('loadConfig defaults', () => {
       transcriptDir: '/var/lib/tinyscribe/transcripts',
       settingsFile: '/var/lib/tinyscribe/settings.json',
     });
-    expect(config.bot).toEqual({ ignoreBots: false, autoLeaveSeconds: 120, maxSessionMinutes: 90, silenceNoticeSeconds: 30, recordingNickname: false });
+    expect(config.bot).toEqual({ ignoreBots: false, autoLeaveSeconds: 120, maxSessionMinutes: 90, silenceNoticeSeconds: 30, recordingNickname: false, postMode: 'webhook' });
     expect(config.healthPort).toBe(0);
     expect(config.logLevel).toBe('debug');
   });
@@ -173,6 +174,7 @@ describe('loadConfig errors', () => {
       MAX_SESSION_MINUTES: '0',
       SILENCE_NOTICE_SECONDS: 'soon',
       RECORDING_NICKNAME: 'perhaps',
+      POST_MODE: 'carrier-pigeon',
       HEALTH_PORT: '70000',
       DISCORD_API_URL: 'ftp://discord.com/api',
       TRANSCRIBE_BASE_URL: 'not a url',
@@ -188,6 +190,7 @@ describe('loadConfig errors', () => {
         'MAX_SESSION_MINUTES',
         'SILENCE_NOTICE_SECONDS',
         'RECORDING_NICKNAME',
+        'POST_MODE',
         'DISCORD_API_URL',
         'DISCORD_APPLICATION_ID',
         'DISCORD_TOKEN',

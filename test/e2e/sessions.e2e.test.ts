@@ -97,6 +97,49 @@ describe('session lifecycle (bot process)', () => {
   });
 });
 
+describe('webhook mode (bot process)', () => {
+  it("falls back to plain messages without Manage Webhooks, and with it posts under each speaker's name and avatar", async () => {
+    rig = await startRig();
+    const { sim } = rig;
+    const { alice, bob } = sim.members;
+    const channel = sim.guild.textChannelId;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    sim.setVoiceState(sim.guild.id, bob, sim.guild.voiceChannelId);
+    const webhookOption = [{ name: 'webhook', type: 5, value: true }];
+
+    const fallback = await runCommand(sim, alice, 'join', { options: webhookOption });
+    expect(fallback.content).toContain('Posting plain messages');
+    await sim.waitFor(() => sim.records.voiceReady.length > 0, 20_000, 'bot in voice');
+    await say(sim.speaker({ guildId: sim.guild.id, userId: alice }), '1397');
+    await waitForLine(sim, channel, '**Ally**: 1397');
+    await runCommand(sim, alice, 'leave');
+    await waitForTranscriptFiles(sim, channel);
+
+    sim.setPermissionOverwrite(channel, { id: sim.botUserId, type: 1, allow: String(PermissionFlagsBits.ManageWebhooks), deny: '0' });
+    const joined = await runCommand(sim, alice, 'join', { options: webhookOption });
+    expect(joined.content).not.toContain('Posting plain messages');
+    await sim.waitFor(() => sim.records.voiceReady.length > 1, 20_000, 'bot in voice again');
+    const a = sim.speaker({ guildId: sim.guild.id, userId: alice });
+    const b = sim.speaker({ guildId: sim.guild.id, userId: bob });
+    await say(a, '2580');
+    await say(b, '46#');
+    const hooked = await sim.waitFor(() => {
+      const posts = sim.records.messages.filter((m) => m.webhook);
+      return posts.length >= 2 ? posts : undefined;
+    }, 20_000, 'webhook posts');
+    expect(hooked.map((m) => [m.webhook!.username, m.content])).toEqual([
+      ['Ally', '2580'],
+      ['Bobby Tables', '46\\#'],
+    ]);
+    expect(hooked[0]!.webhook!.avatarUrl).toMatch(/^https:\/\/cdn\.discordapp\.com\/(embed\/)?avatars\//);
+    for (const m of hooked) expect(m.allowedMentions).toEqual({ parse: [] });
+    await runCommand(sim, alice, 'leave');
+    await sim.waitFor(() => sim.records.messages.filter((m) => m.content.startsWith('⏹️ Stopped')).length >= 2, 30_000, 'second transcript');
+    const files = sim.records.messages.filter((m) => m.content.startsWith('⏹️ Stopped')).at(-1)!.files;
+    expect(files.find((f) => f.name === 'transcript.txt')!.data.toString()).toMatch(/Ally: 2580\n.*Bobby Tables: 46#\n$/s);
+  });
+});
+
 describe('settings and opt-outs (bot process)', () => {
   it('keeps /language, /prompt and /optout across a restart; an opted-out speaker is never uploaded until /optin', async () => {
     rig = await startRig();

@@ -10,7 +10,7 @@ describe('DisplayNames avatars', () => {
     expect(avatarUrlOf('g', '10', { avatar: 'ga', user: user('a', null, 'ua') })).toBe('https://cdn.discordapp.com/guilds/g/users/10/avatars/ga.png');
     expect(avatarUrlOf('g', '10', { user: user('a', null, 'ua') })).toBe('https://cdn.discordapp.com/avatars/10/ua.png');
     expect(avatarUrlOf('g', String(5n << 22n), { user: user('a', null) })).toBe('https://cdn.discordapp.com/embed/avatars/5.png');
-    const names = new DisplayNames('g', async () => ({ nick: null, user: user('x', null) }), logger);
+    const names = new DisplayNames('g', async () => Promise.reject(new Error('no lookup expected')), logger);
     names.remember('10', { nick: 'Ally', user: user('alice', null, 'ua') });
     expect(names.avatarOf('10')).toBe('https://cdn.discordapp.com/avatars/10/ua.png');
   });

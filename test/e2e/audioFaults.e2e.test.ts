@@ -6,7 +6,7 @@ import opus from '@discordjs/opus';
 import { afterEach, describe, expect, it } from 'vitest';
 import { concatPcm, dtmfPcm, noisePcm, silencePcm } from '../sim/audio/index.js';
 import { joinVoice, startRig, transcriptLines, type Rig } from './rig.js';
-import { botErrors, botMetrics, metric, padToMs, sleep, waitForLines } from './audioSupport.js';
+import { botErrors, botMetrics, metric, padToMs, parseLine, sleep, waitForLines } from './audioSupport.js';
 
 let rig: Rig | undefined;
 
@@ -101,9 +101,13 @@ describe('audio path: faults on the wire (bot process)', () => {
     }
     expect(Date.now() - started).toBeLessThan(60_000);
 
-    // The pauses are shorter than SILENCE_GAP_MS: one long segment; every cycle's onset is in it.
-    const lines = await waitForLines(sim, () => transcriptLines(sim), 1, 30_000);
-    expect(lines).toEqual([`**Ally**: ${digits}`]);
+    // The pauses are shorter than SILENCE_GAP_MS, so this is normally one long segment (a loaded machine may
+    // stretch a pause past it and split it, which is fine); either way every cycle's onset is in the text.
+    const heard = (): string => transcriptLines(sim).map((l) => parseLine(l).text).join('');
+    await sim.waitFor(() => heard().length >= digits.length || undefined, 30_000, 'all 50 digits');
+    await sleep(500);
+    expect(heard()).toBe(digits);
+    expect(new Set(transcriptLines(sim).map((l) => parseLine(l).name))).toEqual(new Set(['Ally']));
     const atEnd = await botMetrics(bot);
     expect(metric(atEnd, 'voice_subscriptions_total')).toBe(1);
     for (const name of ['voice_speaking_listeners', 'voice_stream_listeners', 'voice_receiver_subscriptions']) {

@@ -4,16 +4,17 @@
  * into the real bot process, transcribed by a real recognizer (pocketsphinx) behind the OpenAI-compatible
  * stand-in. Reports, per clip and in total, WER of the recognizer on the original file, on the Opus round
  * trip alone (the codec, no bot), and through the bot; at 0, 5 and 10 % random packet loss and with 60 ms
- * jitter; for tinyscribe and for the discord.js baseline (bench/baseline, via bench/lib/launchBot.ts when
- * present). Also onset loss, segments per sentence and seconds uploaded per second of speech.
+ * jitter; for tinyscribe and for the discord.js baseline (bench/baseline, via bench/lib/launchBot.ts). Also onset loss, segments per sentence and seconds uploaded per second of speech.
  *
- *   npm run bench:fidelity            (builds first; ~4–6 min on 2 cores; needs the Debian packages
+ *   npm run bench:fidelity            (builds first; ~6–7 min on 2 cores; needs the Debian packages
  *                                      pocketsphinx pocketsphinx-en-us pocketsphinx-testdata)
+ *   FIDELITY_IMPL=tinyscribe npm run bench:fidelity     (one implementation only)
+ *   npm run build && node dist/bench/fidelity.js --docs-only   (re-render the docs section from the JSON)
  *
  * Writes bench/results/fidelity.json and the fidelity section of docs/benchmarks.md (between
  * <!-- fidelity:begin --> and <!-- fidelity:end -->). Definitions: test/sim/speech/fidelityMetrics.ts.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DiscordSimulator } from '../test/sim/discord/index.js';
 import { WhisperStandIn } from '../test/sim/whisper/WhisperStandIn.js';
@@ -25,9 +26,9 @@ import { UploadRecorder } from '../test/sim/speech/UploadRecorder.js';
 import { opusRoundTrip16kMono } from '../test/sim/speech/opusRoundTrip.js';
 import { combineWer, wordErrorRate } from '../test/sim/speech/wer.js';
 import { rigEnv, STANDIN_API_KEY, transcriptLines } from '../test/e2e/rig.js';
-import { BotProcess } from '../test/util/BotProcess.js';
+import type { BotProcess } from '../test/util/BotProcess.js';
 import { fidelityMarkdown, replaceFidelitySection, type FidelityRow, type ClipRow } from './fidelityReport.js';
-import { findBaselineLauncher, type BotImpl, type LaunchedBot } from './fidelityLauncher.js';
+import { ensureBaselineInstalled, launchBot, type BotImpl } from './lib/launchBot.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench/results/fidelity.json');
@@ -51,6 +52,13 @@ const CONDITIONS: readonly Condition[] = [
 ];
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--docs-only')) {
+    // Re-renders the docs section from the committed JSON (no measuring).
+    const saved = JSON.parse(await readFile(RESULTS, 'utf8')) as { generatedAt: string; rows: FidelityRow[] };
+    await replaceFidelitySection(DOC, fidelityMarkdown(saved.rows, new Date(saved.generatedAt)));
+    console.log(`rewrote the fidelity section of ${DOC} from ${RESULTS}`);
+    return;
+  }
   const detection = await detectPocketsphinx();
   const corpus = await findLibrivoxClips();
   if (!detection.available || !corpus.available) {
@@ -66,8 +74,8 @@ async function main(): Promise<void> {
   console.log(`recognizing ${clips.length} originals and their Opus round trips…`);
   const { original, codec } = await recognizeReferences(recognizer, clips);
 
-  const baseline = await findBaselineLauncher();
   const impls: BotImpl[] = onlyImpl ? [onlyImpl] : ['tinyscribe', 'baseline'];
+  const baseline = impls.includes('baseline') ? installBaseline() : { available: false as const, reason: 'not selected (FIDELITY_IMPL)' };
   const rows: FidelityRow[] = [];
   for (const impl of impls) {
     for (const condition of CONDITIONS) {
@@ -78,7 +86,7 @@ async function main(): Promise<void> {
         continue;
       }
       console.log(`${label}…`);
-      const run = await measure(impl, condition, recognizer, clips, { original, codec }, baseline.available ? baseline.launch : undefined);
+      const run = await measure(impl, condition, recognizer, clips, { original, codec });
       const row = measuredRow(impl, condition, run);
       rows.push(row);
       console.log(
@@ -123,14 +131,16 @@ async function measure(
   recognizer: PocketsphinxRecognizer,
   clips: readonly LibrivoxClip[],
   references: { original: ReadonlyMap<string, string>; codec: ReadonlyMap<string, string> },
-  launchBaseline: ((sim: DiscordSimulator, whisper: WhisperStandIn) => Promise<LaunchedBot>) | undefined,
 ): Promise<FidelityRun> {
   const recorder = new UploadRecorder(pocketsphinxTranscriber(recognizer));
   const sim = await DiscordSimulator.start();
   const whisper = await WhisperStandIn.start({ apiKey: STANDIN_API_KEY, transcriber: recorder.transcriber });
-  let bot: LaunchedBot | undefined;
+  let bot: BotProcess | undefined;
   try {
-    bot = impl === 'tinyscribe' ? await launchTinyscribe(sim, whisper) : await launchBaseline!(sim, whisper);
+    // Both with production's 1 s silence gap (the rig's 800 ms default is for DTMF tests).
+    bot = launchBot(impl, rigEnv(sim, whisper, { SILENCE_GAP_MS: '1000', LOG_LEVEL: 'info' }));
+    await sim.waitFor(() => sim.records.identifies.length > 0, 30_000, `${impl} identify`);
+    await bot.waitForLog((l) => l.msg === 'gateway ready', 30_000);
     await joinMembers(sim, condition.script.map((t) => sim.members[t.member]));
     return await runFidelity({
       sim,
@@ -143,7 +153,7 @@ async function measure(
       postedLines: () => transcriptLines(sim),
     });
   } finally {
-    await bot?.close();
+    await bot?.dispose();
     await whisper.close();
     await sim.close();
   }
@@ -157,17 +167,14 @@ async function joinMembers(sim: DiscordSimulator, memberIds: readonly string[]):
   await sim.waitFor(() => sim.records.voiceReady.length > ready, 20_000, 'bot in voice');
 }
 
-/** tinyscribe exactly as the e2e rig runs it, with production's 1 s silence gap. */
-async function launchTinyscribe(sim: DiscordSimulator, whisper: WhisperStandIn): Promise<LaunchedBot> {
-  const bot = new BotProcess({ env: rigEnv(sim, whisper, { SILENCE_GAP_MS: '1000', LOG_LEVEL: 'info' }) });
+/** Installs the baseline's own dependencies if needed; a failure turns its rows into "not measured". */
+function installBaseline(): { available: true } | { available: false; reason: string } {
   try {
-    await sim.waitFor(() => sim.records.identifies.length > 0, 20_000, 'bot identify');
-    await bot.waitForLog((l) => l.msg === 'gateway ready', 20_000);
+    ensureBaselineInstalled((line) => console.log(line));
+    return { available: true };
   } catch (error) {
-    await bot.dispose();
-    throw error;
+    return { available: false, reason: `the baseline could not be installed: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return { close: () => bot.dispose() };
 }
 
 function clipRows(run: FidelityRun): ClipRow[] {

@@ -4,7 +4,7 @@
  * generator owns) is left byte for byte as it was.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { BotImpl } from './fidelityLauncher.js';
+import type { BotImpl } from './lib/launchBot.js';
 
 export const FIDELITY_BEGIN = '<!-- fidelity:begin -->';
 export const FIDELITY_END = '<!-- fidelity:end -->';

@@ -23,7 +23,9 @@ export interface LoggerOptions {
   now?: () => number;
 }
 
-const REDACTED_KEYS = /^(authorization|token|apikey|api_key|password|secret)$/i;
+// Whole key, or its last word (`discordToken`, `DISCORD_TOKEN`, `x-api-key`, `proxy-authorization`), so that
+// `tokenCount` or `secretary` stay readable.
+const REDACTED_KEYS = /(?:^|[_-]|[a-z](?=[A-Z]))(authorization|token|api[_-]?key|password|secret|cookie)$/i;
 
 /** Creates a JSON-lines logger. Keys that look like credentials and known secret values are redacted. */
 export function createLogger(options: LoggerOptions, bindings: LogFields = {}): Logger {

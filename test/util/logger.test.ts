@@ -90,6 +90,20 @@ describe('createLogger', () => {
     expect(lines[0]).not.toContain('Bot xyz');
   });
 
+  it('redacts keys whose last word is a credential, and leaves look-alikes alone', () => {
+    const { logger, records } = capture();
+    logger.info('env', { DISCORD_TOKEN: 'a', discordToken: 'b', 'x-api-key': 'c', TRANSCRIBE_API_KEY: 'd', Cookie: 'e', tokenCount: 3, secretary: 'f' });
+    expect(records()[0]).toMatchObject({
+      DISCORD_TOKEN: '[redacted]',
+      discordToken: '[redacted]',
+      'x-api-key': '[redacted]',
+      TRANSCRIBE_API_KEY: '[redacted]',
+      Cookie: '[redacted]',
+      tokenCount: 3,
+      secretary: 'f',
+    });
+  });
+
   it('redacts secret values wherever they appear: message, fields, nested objects, bindings', () => {
     const { logger, lines, records } = capture({ secrets: [TOKEN, API_KEY] });
     logger.child({ url: `https://example.test/?key=${API_KEY}` }).warn(`gateway said ${TOKEN} is invalid`, {

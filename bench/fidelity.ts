@@ -93,7 +93,8 @@ async function main(): Promise<void> {
         `  WER ${row.werOriginal.toFixed(1)} % original, ${row.werCodec.toFixed(1)} % codec only, ${row.werThrough!.toFixed(1)} % through ` +
           `(${signed(row.werAddedPoints!)} over original, ${signed(row.werAddedOverCodecPoints!)} over codec), ` +
           `${row.packetsOvertaken} of ${row.packetsPlayed} packets overtaken, ${row.packetsLost} lost, onset loss ${row.onsetLossMs!.toFixed(0)} ms (max ${row.onsetLossMaxMs} ms), ` +
-          `${row.segmentsPerUtterance!.toFixed(2)} segments/sentence, ${row.uploadSecondsPerSpeechSecond!.toFixed(2)} s uploaded per s of speech, ` +
+          `${row.segmentsPerUtterance!.toFixed(2)} segments/sentence, ${row.uploadSecondsPerSpeechSecond!.toFixed(2)} s uploaded per s of speech ` +
+          `(${row.uploadedEdgeNonSpeechSeconds} s of it before/after the uploads' speech, ${row.uploadMegabytes} MB), ` +
           `${Math.round(run.wallMs / 1000)} s wall, pacing lateness ≤ ${Math.round(run.maxPacingLatenessMs)} ms`,
       );
     }
@@ -151,6 +152,7 @@ async function measure(
       originalHypotheses: references.original,
       codecHypotheses: references.codec,
       postedLines: () => transcriptLines(sim),
+      whisper,
     });
   } finally {
     await bot?.dispose();
@@ -218,6 +220,8 @@ function measuredRow(impl: BotImpl, condition: Condition, run: FidelityRun): Fid
     uploadSeconds: round(t.uploadSeconds, 2),
     speechSeconds: round(t.speechSeconds, 2),
     uploadSecondsPerSpeechSecond: round(t.uploadSecondsPerSpeechSecond, 3),
+    uploadedEdgeNonSpeechSeconds: round(t.uploadedEdgeNonSpeechSeconds, 2),
+    uploadMegabytes: run.uploadBytes === undefined ? null : round(run.uploadBytes / 1e6, 2),
     uploads: t.uploads,
     unlocatedUploads: t.unlocatedUploads,
     edgeWordsLost: t.edgeWordsLost,
@@ -258,6 +262,8 @@ function unmeasuredRow(
     uploadSeconds: null,
     speechSeconds: null,
     uploadSecondsPerSpeechSecond: null,
+    uploadedEdgeNonSpeechSeconds: null,
+    uploadMegabytes: null,
     uploads: null,
     unlocatedUploads: null,
     edgeWordsLost: null,

@@ -55,6 +55,10 @@ export interface FidelityRow {
   readonly uploadSeconds: number | null;
   readonly speechSeconds: number | null;
   readonly uploadSecondsPerSpeechSecond: number | null;
+  /** Seconds of the uploads before their first and after their last speech frame (room noise, silence). */
+  readonly uploadedEdgeNonSpeechSeconds: number | null;
+  /** Upload request bodies, MB (10^6 bytes). */
+  readonly uploadMegabytes: number | null;
   readonly uploads: number | null;
   readonly unlocatedUploads: number | null;
   readonly edgeWordsLost: readonly string[] | null;
@@ -78,9 +82,9 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], generatedAt = new
   );
   out.push('');
   out.push(
-    '| bot | scenario | loss | jitter | packets overtaken | WER original | WER codec only | WER through | added over original | added over codec | onset loss mean / max | tail loss max | speech not uploaded | segments / sentence | uploaded s / speech s |',
+    '| bot | scenario | loss | jitter | packets overtaken | WER original | WER codec only | WER through | added over original | added over codec | onset loss mean / max | tail loss max | speech not uploaded | segments / sentence | uploaded s / speech s | of it non-speech at upload edges | upload MB |',
   );
-  out.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  out.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const r of rows) {
     const cells = r.measured
       ? [
@@ -92,8 +96,10 @@ export function fidelityMarkdown(rows: readonly FidelityRow[], generatedAt = new
           `${num(r.speechNotUploadedMs, 0)} ms`,
           num(r.segmentsPerUtterance, 2),
           num(r.uploadSecondsPerSpeechSecond, 2),
+          `${num(r.uploadedEdgeNonSpeechSeconds, 1)} s`,
+          num(r.uploadMegabytes, 2),
         ]
-      : ['not measured', '', '', '', '', '', '', ''];
+      : ['not measured', '', '', '', '', '', '', '', '', ''];
     const overtaken = r.packetsOvertaken === null || !r.packetsPlayed ? '–' : `${((100 * r.packetsOvertaken) / r.packetsPlayed).toFixed(1)} %`;
     out.push(`| ${r.impl} | ${r.scenario} | ${r.lossPercent} % | ${r.jitterMs} ms | ${overtaken} | ${pct(r.werOriginal)} | ${pct(r.werCodec)} | ${cells.join(' | ')} |`);
   }

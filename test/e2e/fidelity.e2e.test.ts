@@ -17,7 +17,10 @@ import { UploadRecorder } from '../sim/speech/UploadRecorder.js';
 import { opusRoundTrip16kMono } from '../sim/speech/opusRoundTrip.js';
 import { joinVoice, startRig, transcriptLines, type Rig } from './rig.js';
 
-const detection = await detectPocketsphinx();
+// Two recognizers of one process each: one serves the bot's uploads (so they never queue behind the
+// reference clips), the other recognizes the references while the speakers talk. Two cores in all.
+const detection = await detectPocketsphinx({ maxProcesses: 1 });
+const referenceDetection = await detectPocketsphinx({ maxProcesses: 1 });
 const corpus = await findLibrivoxClips();
 const skipReason = [detection, corpus].flatMap((d) => (d.available ? [] : [d.reason])).join('; ');
 if (skipReason !== '') console.warn(`[fidelity.e2e] skipped: ${skipReason}`);
@@ -31,18 +34,18 @@ describe.skipIf(skipReason !== '')(
     });
 
     it('adds at most 2 points of WER beyond the codec at 0 % loss and keeps every first and last word the original gives', async () => {
-      if (!detection.available || !corpus.available) return;
+      if (!detection.available || !referenceDetection.available || !corpus.available) return;
       const recognizer = detection.recognizer;
+      const referenceRecognizer = referenceDetection.recognizer;
       const recorder = new UploadRecorder(pocketsphinxTranscriber(recognizer));
       // Production's silence gap (the rig's default of 800 ms is for DTMF tests).
       rig = await startRig({ whisper: { transcriber: recorder.transcriber }, env: { SILENCE_GAP_MS: '1000' } });
       const { sim } = rig;
       await joinVoice(rig, [sim.members.alice, sim.members.bob]);
 
-      // The originals are recognized while the speakers talk; the recognizer runs 2 processes at most.
       const clips = corpus.clips.filter((c) => scriptClipIds(OVERLAP_SCRIPT).includes(c.id));
       const recognizeAll = (prepare: (pcm: Int16Array) => Int16Array) =>
-        Promise.all(clips.map(async (c) => [c.id, await recognizer.recognize(prepare(await loadClipPcm(c)))] as const)).then(
+        Promise.all(clips.map(async (c) => [c.id, await referenceRecognizer.recognize(prepare(await loadClipPcm(c)))] as const)).then(
           (pairs) => new Map(pairs),
         );
       const originals = recognizeAll((pcm) => pcm);

@@ -153,6 +153,9 @@ describe('measureFidelity', () => {
       ['b', 1, 100],
     ]);
     expect(report.totals.uploadSeconds).toBeCloseTo(3.2, 6);
+    // Upload 0 starts 200 ms before sentence a's first syllable (at 300 ms): room noise a trimming segmenter would not send.
+    expect(report.uploads[0]!.leadingNonSpeechMs).toBe(200);
+    expect(report.totals.uploadedEdgeNonSpeechSeconds).toBeGreaterThanOrEqual(0.2);
     expect(report.totals.uploadSecondsPerSpeechSecond).toBeGreaterThan(1);
     // "four" was lost through the bot but recognized on the original: an edge word lost.
     expect(report.totals.werOriginal.wer).toBe(0);

@@ -63,6 +63,9 @@ export interface LocatedUpload {
   readonly score: number;
   readonly onsetLossMs: number;
   readonly tailLossMs: number;
+  /** Audio in the upload before its own first / after its last speech frame (what a speech-trimming segmenter would not send), ms. */
+  readonly leadingNonSpeechMs: number;
+  readonly trailingNonSpeechMs: number;
   readonly text: string;
 }
 
@@ -85,6 +88,8 @@ export interface FidelityTotals {
   readonly uploadSeconds: number;
   readonly speechSeconds: number;
   readonly uploadSecondsPerSpeechSecond: number;
+  /** Sum over uploads of the audio before their first and after their last speech frame, s. */
+  readonly uploadedEdgeNonSpeechSeconds: number;
   readonly uploads: number;
   readonly unlocatedUploads: number;
   readonly edgeWordsLost: readonly string[];
@@ -123,6 +128,8 @@ export function measureFidelity(inputs: FidelityInputs): FidelityReport {
   const located: LocatedUpload[] = placed.map((p) => {
     const speechBefore = p.track === undefined ? 0 : uncoveredSpeechBefore(trackSpeech[p.track]!, coverage[p.track]!, p.start);
     const speechAfter = p.track === undefined ? 0 : uncoveredSpeechAfter(trackSpeech[p.track]!, coverage[p.track]!, p.end);
+    const ownEnv = energyEnvelope(p.upload.pcm);
+    const ownSpan = speechSpan(speechMask(ownEnv));
     return {
       index: p.upload.index,
       speaker: p.track === undefined ? undefined : inputs.tracks[p.track]!.track.displayName,
@@ -132,6 +139,8 @@ export function measureFidelity(inputs: FidelityInputs): FidelityReport {
       score: p.score,
       onsetLossMs: speechBefore * ENVELOPE_FRAME_MS,
       tailLossMs: speechAfter * ENVELOPE_FRAME_MS,
+      leadingNonSpeechMs: (ownSpan ? ownSpan.first : ownEnv.length) * ENVELOPE_FRAME_MS,
+      trailingNonSpeechMs: (ownSpan ? ownEnv.length - 1 - ownSpan.last : 0) * ENVELOPE_FRAME_MS,
       text: p.upload.text,
     };
   });
@@ -218,6 +227,7 @@ export function measureFidelity(inputs: FidelityInputs): FidelityReport {
       uploadSeconds,
       speechSeconds,
       uploadSecondsPerSpeechSecond: speechSeconds === 0 ? 0 : uploadSeconds / speechSeconds,
+      uploadedEdgeNonSpeechSeconds: located.reduce((sum, u) => sum + (u.leadingNonSpeechMs + u.trailingNonSpeechMs) / 1000, 0),
       uploads: located.length,
       unlocatedUploads: located.length - inTrack.length,
       edgeWordsLost,

@@ -9,6 +9,7 @@ import { measureFidelity, postedTextsByName, type FidelityReport } from './fidel
 import type { LibrivoxClip } from './librivox.js';
 import { playSpeechScript, type NetworkConditions, type PlayedTrack, type ScriptTrack } from './speechScript.js';
 import type { UploadRecorder } from './UploadRecorder.js';
+import type { WhisperStandIn } from '../whisper/WhisperStandIn.js';
 
 /** Inputs of {@link runFidelity}. */
 export interface FidelityRunOptions {
@@ -25,6 +26,8 @@ export interface FidelityRunOptions {
   readonly originalHypotheses: ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>>;
   /** Optional, likewise: hypotheses of the clips' Opus round trips without the bot (see opusRoundTrip.ts). */
   readonly codecHypotheses?: ReadonlyMap<string, string> | Promise<ReadonlyMap<string, string>>;
+  /** When given, the HTTP body bytes of the uploads are counted from its request records. */
+  readonly whisper?: WhisperStandIn;
   /** Transcript lines (`**Name**: text`) posted so far, in order. */
   readonly postedLines: () => readonly string[];
   /** The run is over once uploads, transcriptions and posts have been quiet this long after the last play. Default 3,000 ms. */
@@ -41,6 +44,8 @@ export interface FidelityRun extends FidelityReport {
   /** Worst lateness of the simulator's packet pacing over all plays (a loaded machine shows here). */
   readonly maxPacingLatenessMs: number;
   readonly packets: PacketCounts;
+  /** Request body bytes of the uploads (multipart + WAV), when `whisper` was given. */
+  readonly uploadBytes: number | undefined;
 }
 
 /** What the network did to the speakers' packets. */
@@ -58,6 +63,7 @@ export async function runFidelity(options: FidelityRunOptions): Promise<Fidelity
   const { recorder } = options;
   recorder.clear();
   const linesBefore = options.postedLines().length;
+  const requestsBefore = options.whisper?.requests.length ?? 0;
   const started = performance.now();
   const tracks = await playSpeechScript(options.sim, options.script, options.clips, options.network);
   await waitForQuiet(options, linesBefore);
@@ -70,7 +76,8 @@ export async function runFidelity(options: FidelityRunOptions): Promise<Fidelity
     ...(options.codecHypotheses ? { codecHypotheses: await options.codecHypotheses } : {}),
   });
   const maxPacingLatenessMs = Math.max(0, ...tracks.flatMap((t) => t.lines.map((l) => l.result.maxLatenessMs)));
-  return { ...report, tracks, wallMs: performance.now() - started, maxPacingLatenessMs, packets: packetCounts(tracks) };
+  const uploadBytes = options.whisper?.requests.slice(requestsBefore).reduce((sum, r) => sum + r.bytes, 0);
+  return { ...report, tracks, wallMs: performance.now() - started, maxPacingLatenessMs, packets: packetCounts(tracks), uploadBytes };
 }
 
 function packetCounts(tracks: readonly PlayedTrack[]): PacketCounts {

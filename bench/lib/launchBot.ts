@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { TinyscribeError } from '../../src/util/errors.js';
-import { BotProcess } from '../../test/util/BotProcess.js';
+import { BOT_ENTRY, BotProcess } from '../../test/util/BotProcess.js';
 
 /** Which implementation to run: the product, or the usual discord.js design in bench/baseline/. */
 export type BotImpl = 'tinyscribe' | 'baseline';
@@ -12,6 +12,8 @@ export interface LaunchBotOptions {
   readonly dataDir?: string;
   /** Node flags after the implementation's own (tinyscribe: the production flags; baseline: none). */
   readonly nodeFlags?: readonly string[];
+  /** Replace the implementation's node flags altogether (tuning experiments: before/after). */
+  readonly replaceNodeFlags?: readonly string[];
   /** Join this cgroup (its `cgroup.procs` path) before node starts: the hard memory limit. */
   readonly cgroupProcsFile?: string;
 }
@@ -55,12 +57,14 @@ export function launchBot(impl: BotImpl, env: Record<string, string | undefined>
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.cgroupProcsFile ? { cgroupProcsFile: options.cgroupProcsFile } : {}),
   };
-  if (impl === 'tinyscribe') return new BotProcess({ ...common, nodeFlags: options.nodeFlags ?? [] });
+  if (impl === 'tinyscribe') {
+    if (!options.replaceNodeFlags) return new BotProcess({ ...common, nodeFlags: options.nodeFlags ?? [] });
+    const args = [...options.replaceNodeFlags, ...(options.nodeFlags ?? []), BOT_ENTRY];
+    return new BotProcess({ ...common, command: { executable: process.execPath, args, cwd: ROOT } });
+  }
   ensureBaselineInstalled();
-  return new BotProcess({
-    ...common,
-    command: { executable: process.execPath, args: [...(options.nodeFlags ?? []), BASELINE_ENTRY], cwd: BASELINE_DIR },
-  });
+  const flags = [...(options.replaceNodeFlags ?? []), ...(options.nodeFlags ?? [])];
+  return new BotProcess({ ...common, command: { executable: process.execPath, args: [...flags, BASELINE_ENTRY], cwd: BASELINE_DIR } });
 }
 
 /** Path of the project root (for results and docs). */

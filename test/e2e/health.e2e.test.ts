@@ -121,5 +121,12 @@ describe('/metrics of the bot process', () => {
     expect(sample(after, 'audio_concealed_ms_total')).toBeGreaterThan(0);
     expect(sample(after, 'posts_sent_total')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'commands_total')).toBe(1);
+    expect(sample(after, 'voice_reconnects_total')).toBe(0);
+
+    // 4. The voice server closes the socket with a resumable code: the library resumes, which counts as a reconnect.
+    const resumedBefore = sim.records.voiceOps.filter((op) => op.op === 7).length;
+    sim.closeVoice(sim.guild.id, 4015);
+    await waitForSample(port, 'voice_reconnects_total', 1, bot);
+    await sim.waitFor(() => sim.records.voiceOps.filter((op) => op.op === 7).length > resumedBefore, 10_000, 'voice resume (op 7)');
   });
 });

@@ -194,6 +194,7 @@ async function main(): Promise<void> {
         sessions,
         settings,
         voiceChannelOf: (guildId, userId) => occupancy.channelOf(guildId, userId),
+        sawInVoice: (guildId, userId, channelId) => occupancy.onVoiceStateUpdate({ guild_id: guildId, user_id: userId, channel_id: channelId }),
         botUserId: () => botUserId,
         transcriptionHost: new URL(config.transcribe.baseUrl).host,
         defaultLanguage: config.transcribe.language,

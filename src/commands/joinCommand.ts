@@ -14,6 +14,8 @@ export interface JoinCommandDeps {
   readonly settings: SettingsStore;
   /** The voice channel a member is in, when the gateway told us (REST is asked otherwise). */
   readonly voiceChannelOf: (guildId: string, userId: string) => string | undefined;
+  /** REST told us where a member is (the gateway had not): keep it, or auto-leave would count nobody. */
+  readonly sawInVoice?: (guildId: string, userId: string, channelId: string) => void;
   /** Our own user id, once READY arrived. */
   readonly botUserId: () => string | undefined;
   /** Where audio goes, for the consent notice (e.g. "api.openai.com"). */
@@ -104,6 +106,7 @@ async function callerVoiceChannel(deps: JoinCommandDeps, inv: CommandInvocation)
   if (known) return known;
   try {
     const state = await deps.api.voice.getUserVoiceState(inv.guildId, inv.userId);
+    if (state.channel_id) deps.sawInVoice?.(inv.guildId, inv.userId, state.channel_id);
     return state.channel_id ?? undefined;
   } catch (error) {
     if (error instanceof DiscordAPIError && error.status === 404) return undefined;

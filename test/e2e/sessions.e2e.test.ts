@@ -29,6 +29,10 @@ describe('session lifecycle (bot process)', () => {
     // A bot in the channel is no human: it keeps nobody there.
     const otherBot = sim.addMember(sim.guild.id, { username: 'musicbot', bot: true });
     sim.setVoiceState(sim.guild.id, otherBot, sim.guild.voiceChannelId);
+    // …and bots are not transcribed (IGNORE_BOTS defaults to true): its audio is never uploaded.
+    await say(sim.speaker({ guildId: sim.guild.id, userId: otherBot }), '0');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(rig.whisper.requests.map((r) => r.decodedText)).toEqual(['1397', '2580']);
     sim.setVoiceState(sim.guild.id, alice, null);
     const leftAt = performance.now();
     const { content, files } = await waitForTranscriptFiles(sim, sim.guild.textChannelId, 20_000);

@@ -1,5 +1,11 @@
 import type { Logger } from './logger.js';
 import { errorMessage } from './errors.js';
+import { systemClock, type Clock, type TimerHandle } from './Clock.js';
+
+/** Where termination signals come from (the process, or an emitter in tests). */
+export interface SignalSource {
+  on(signal: 'SIGTERM' | 'SIGINT', listener: (signal: NodeJS.Signals) => void): unknown;
+}
 
 export interface ShutdownOptions {
   readonly logger: Logger;
@@ -8,53 +14,89 @@ export interface ShutdownOptions {
   /** Named steps, run in order; a failing or slow step does not stop the next one. */
   readonly steps: readonly (readonly [name: string, run: () => Promise<unknown>])[];
   readonly exit?: (code: number) => void;
+  readonly clock?: Clock;
+  readonly signals?: SignalSource;
 }
 
+/** Lifecycle of the shutdown: running → draining (first signal) → exited. */
+type ShutdownState = 'running' | 'draining' | 'exited';
+
 /**
- * Graceful shutdown on SIGTERM or SIGINT: runs the steps in order within the deadline, then exits 0.
- * A second signal exits at once (1). Returns the function that starts the shutdown, for tests.
+ * Graceful shutdown on SIGTERM or SIGINT: runs the steps in order within the deadline (a step still
+ * running when the deadline comes is abandoned, later ones are skipped), then exits 0. A second
+ * signal exits at once (1). Returns the function that starts the shutdown, for tests.
  */
 export function installShutdown(options: ShutdownOptions): () => Promise<void> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
-  let started = false;
-  const run = async (): Promise<void> => {
-    const deadline = Date.now() + options.deadlineMs;
+  const clock = options.clock ?? systemClock;
+  const signals = options.signals ?? process;
+  let state: ShutdownState = 'running';
+  let drained: Promise<void> | undefined;
+
+  /** Runs one step within what is left of the deadline; false when the deadline cut it off. */
+  const runStep = async (name: string, step: () => Promise<unknown>, leftMs: number): Promise<boolean> => {
+    const started = clock.monotonic();
+    let timer: TimerHandle | undefined;
+    let cutOff = false;
+    try {
+      await Promise.race([
+        step(),
+        new Promise((_, reject) => {
+          timer = clock.setTimeout(() => {
+            cutOff = true;
+            reject(new Error(`timed out after ${Math.round(leftMs)} ms (shutdown deadline)`));
+          }, leftMs);
+        }),
+      ]);
+      // Step durations are what kill_timeout in fly.toml has to cover: worth a line each.
+      options.logger.info('shutdown step done', { step: name, ms: Math.round(clock.monotonic() - started) });
+    } catch (error) {
+      options.logger.warn('shutdown step failed', { step: name, ms: Math.round(clock.monotonic() - started), error: errorMessage(error) });
+    } finally {
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
+    return !cutOff;
+  };
+
+  const drain = async (): Promise<void> => {
+    const deadline = clock.monotonic() + options.deadlineMs;
+    // A timer may fire a hair before the monotonic clock reaches the deadline: a cut-off step ends the time too.
+    let inTime = true;
     for (const [name, step] of options.steps) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
+      const left = deadline - clock.monotonic();
+      if (!inTime || left <= 0) {
         options.logger.warn('shutdown deadline reached; skipping', { step: name });
         continue;
       }
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          step(),
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('timed out')), left);
-          }),
-        ]);
-        options.logger.debug('shutdown step done', { step: name });
-      } catch (error) {
-        options.logger.warn('shutdown step failed', { step: name, error: errorMessage(error) });
-      } finally {
-        clearTimeout(timer);
-      }
+      inTime = await runStep(name, step, left);
     }
   };
+
+  const finish = (code: number): void => {
+    if (state === 'exited') return;
+    state = 'exited';
+    exit(code);
+  };
+
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (started) {
+    if (state === 'exited') return;
+    if (state === 'draining') {
       options.logger.warn('second signal; exiting now', { signal });
-      exit(1);
+      finish(1);
       return;
     }
-    started = true;
-    options.logger.info('shutting down', { signal });
-    void run().then(() => {
+    state = 'draining';
+    options.logger.info('shutting down', { signal, deadlineMs: options.deadlineMs });
+    drained = drain().then(() => {
+      if (state === 'exited') return;
       options.logger.info('shutdown complete');
-      exit(0);
+      finish(0);
     });
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return async () => onSignal('SIGTERM');
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  return async () => {
+    onSignal('SIGTERM');
+    await drained;
+  };
 }

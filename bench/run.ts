@@ -23,7 +23,7 @@ import { benchProjectRoot, ensureBaselineInstalled, type BotImpl } from './lib/l
 import { MemoryCgroup } from './lib/memoryCgroup.js';
 import type { BenchResults, ScenarioResult } from './lib/results.js';
 import { validateResults } from './lib/results.js';
-import { runScenario, type RunRecord, type ScenarioDefinition } from './lib/runScenario.js';
+import { runScenario, type RunDetail, type RunRecord, type ScenarioDefinition } from './lib/runScenario.js';
 import { renderRssChart } from './lib/svgChart.js';
 import { evaluateTargets, quickGateFailures } from './lib/targets.js';
 import { SCENARIOS } from './scenarios.js';
@@ -142,7 +142,7 @@ function readJson<T>(file: string): T | undefined {
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
 
-function writeDocs(results: BenchResults, records: readonly RunRecord[], charts: Array<{ scenario: string; path: string }>): void {
+function writeDocs(results: BenchResults, records: readonly RunRecord[], charts: Array<{ scenario: string; path: string }>, details: readonly RunDetail[]): void {
   const docPath = join(root, 'docs', 'benchmarks.md');
   const existing = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
   const tuningRows = readJson<TuningRow[]>('tuning.json');
@@ -160,6 +160,7 @@ function writeDocs(results: BenchResults, records: readonly RunRecord[], charts:
     descriptions: SCENARIOS.map((s) => ({ name: s.name, description: s.description })),
     targets: evaluateTargets(results.scenarios),
     notes,
+    details,
     ...(tuningRows ? { tuning: tuningRows } : {}),
     ...(heap ? { heap } : {}),
   });
@@ -227,7 +228,21 @@ async function main(): Promise<number> {
     say('wrote bench/results/tuning.json');
     return 0;
   }
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (--only, or --long --only soak) replaces its own rows in the previous results and keeps the rest.
+  const sameRun = (a: { name: string; impl: string; limitMb: number | null }, b: { name: string; impl: string; limitMb: number | null }): boolean =>
+    a.name === b.name && a.impl === b.impl && a.limitMb === b.limitMb;
+  const previous = option('--only') && !quick ? readJson<BenchResults>('latest.json') : undefined;
+  const previousDetails = previous ? (readJson<RunDetail[]>('details.json') ?? []) : [];
+  const merged: BenchResults = previous
+    ? { machine: { ...meta, mergedWith: `rows not rerun come from the run of ${String(previous.machine.date)}` }, scenarios: [...previous.scenarios.filter((p) => !results.scenarios.some((r) => sameRun(p, r))), ...results.scenarios] }
+    : results;
+  const details: RunDetail[] = [...previousDetails.filter((p) => !records.some((r) => sameRun(p, r.detail))), ...records.map((r) => r.detail)];
+  const order = (r: { name: string }): number => SCENARIOS.findIndex((s) => s.name === r.name);
+  const sortRows = <T extends { name: string; impl: string; limitMb: number | null }>(rows: T[]): T[] =>
+    rows.sort((a, b) => order(a) - order(b) || (b.limitMb ?? 0) - (a.limitMb ?? 0) || a.impl.localeCompare(b.impl) * -1);
+  const finalResults: BenchResults = { machine: merged.machine, scenarios: sortRows([...merged.scenarios]) };
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(finalResults, null, 2)}\n`);
+  if (!quick) writeFileSync(join(resultsDir, 'details.json'), `${JSON.stringify(sortRows(details), null, 2)}\n`);
   say('wrote bench/results/latest.json');
   if (quick) {
     const failures = quickGateFailures(results.scenarios);
@@ -235,12 +250,10 @@ async function main(): Promise<number> {
     say(failures.length ? `bench --quick: ${failures.length} failure(s)` : 'bench --quick: ok (no kill under 256 MB, peaks ≤ 160 MB, nothing lost)');
     return failures.length ? 1 : 0;
   }
-  const charts = [...new Set(records.map((r) => r.result.name))].flatMap((s) => {
-    const path = chart(records, s);
-    return path ? [{ scenario: s, path }] : [];
-  });
-  for (const t of evaluateTargets(results.scenarios)) say(`target: ${t}`);
-  if (!flag('--no-docs')) writeDocs(results, records, charts);
+  for (const s of new Set(records.map((r) => r.result.name))) chart(records, s);
+  const charts = [...new Set(finalResults.scenarios.map((r) => r.name))].filter((s) => existsSync(join(resultsDir, `rss-${s}.svg`))).map((s) => ({ scenario: s, path: `rss-${s}.svg` }));
+  for (const t of evaluateTargets(finalResults.scenarios)) say(`target: ${t}`);
+  if (!flag('--no-docs')) writeDocs(finalResults, records, charts, sortRows(details));
   return 0;
 }
 

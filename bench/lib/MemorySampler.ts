@@ -7,6 +7,8 @@ export interface MemorySample {
   readonly t: number;
   readonly rssBytes: number;
   readonly hwmBytes: number;
+  readonly anonBytes: number;
+  readonly fileBytes: number;
   readonly cpuSeconds: number;
   readonly heapUsedBytes?: number;
   readonly heapTotalBytes?: number;

@@ -1,5 +1,6 @@
 import type { Growth } from './heapSnapshot.js';
 import type { BenchResults, ScenarioResult } from './results.js';
+import type { RunDetail } from './runScenario.js';
 
 export const MEMORY_BEGIN = '<!-- memory:begin -->';
 export const MEMORY_END = '<!-- memory:end -->';
@@ -37,6 +38,7 @@ export interface DocInputs {
   readonly descriptions: ReadonlyArray<{ readonly name: string; readonly description: string }>;
   readonly targets: readonly string[];
   readonly notes: readonly string[];
+  readonly details: readonly RunDetail[];
   readonly tuning?: readonly TuningRow[];
   readonly heap?: readonly HeapReport[];
 }
@@ -63,6 +65,15 @@ export function ratioTable(rows: readonly ScenarioResult[]): string {
     lines.push(`| ${t.name} | ${cell(t.limitMb)} | ${(b.steadyRssMb / t.steadyRssMb).toFixed(2)}× | ${(b.peakRssMb / t.peakRssMb).toFixed(2)}× |`);
   }
   return lines.length > 2 ? lines.join('\n') : '_(no baseline runs in this result set)_';
+}
+
+/** The RSS breakdown table. */
+export function detailTable(rows: readonly RunDetail[]): string {
+  const lines = ['| scenario | impl | limit MB | anon MB | file MB | heapUsed MB | heapTotal MB | external MB | arrayBuffers MB | cgroup peak MB | CPU s | audio s |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const d of rows) {
+    lines.push(`| ${d.name} | ${d.impl} | ${cell(d.limitMb)} | ${d.anonMb} | ${d.fileMb} | ${cell(d.heapUsedMb)} | ${cell(d.heapTotalMb)} | ${cell(d.externalMb)} | ${cell(d.arrayBuffersMb)} | ${cell(d.cgroupMaxUsageMb)} | ${d.cpuSeconds} | ${d.audioSeconds} |`);
+  }
+  return lines.join('\n');
 }
 
 /** The whole memory section of docs/benchmarks.md. */
@@ -99,6 +110,15 @@ export function renderMemorySection(input: DocInputs): string {
     '### Results',
     '',
     resultsTable(input.results.scenarios),
+    '',
+    '### Where the steady RSS goes',
+    '',
+    'Medians over the same window. **anon** = RssAnon (V8 heap, malloc, stacks: what an OOM kill is about); **file** =',
+    'RssFile (pages of the node binary and native addons mapped from disk: shared and reclaimable, yet counted in RSS',
+    'and by the cgroup); heap figures from process.memoryUsage() via /metrics; cgroup peak = memory.max_usage_in_bytes',
+    '(includes page cache of spool files).',
+    '',
+    detailTable(input.details),
     '',
     '### Ratios against the baseline',
     '',

@@ -6,16 +6,24 @@ export interface ProcReading {
   readonly rssBytes: number;
   /** Peak resident set size so far, bytes (VmHWM). */
   readonly hwmBytes: number;
+  /** Anonymous part of RSS (heap, stacks, malloc), bytes (RssAnon); the rest is mostly the node binary's pages. */
+  readonly anonBytes: number;
+  /** File-backed part of RSS (RssFile: code of node and native addons, shared and reclaimable), bytes. */
+  readonly fileBytes: number;
   /** User + system CPU time consumed, seconds. */
   readonly cpuSeconds: number;
 }
 
 /** Reads `VmRSS` and `VmHWM` (kB) out of /proc/PID/status text; undefined when either is missing (a zombie). */
-export function parseProcStatus(text: string): { rssBytes: number; hwmBytes: number } | undefined {
-  const rss = /^VmRSS:\s+(\d+)\s+kB$/m.exec(text);
-  const hwm = /^VmHWM:\s+(\d+)\s+kB$/m.exec(text);
-  if (!rss || !hwm) return undefined;
-  return { rssBytes: Number(rss[1]) * 1024, hwmBytes: Number(hwm[1]) * 1024 };
+export function parseProcStatus(text: string): { rssBytes: number; hwmBytes: number; anonBytes: number; fileBytes: number } | undefined {
+  const kb = (field: string): number | undefined => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const rssBytes = kb('VmRSS');
+  const hwmBytes = kb('VmHWM');
+  if (rssBytes === undefined || hwmBytes === undefined) return undefined;
+  return { rssBytes, hwmBytes, anonBytes: kb('RssAnon') ?? 0, fileBytes: kb('RssFile') ?? 0 };
 }
 
 /**

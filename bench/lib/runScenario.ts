@@ -83,12 +83,30 @@ export interface RunRecord {
   readonly heapSnapshotMb?: readonly number[];
   readonly cpuSeconds: number;
   readonly audioSeconds: number;
+  /** Medians over the steady window of the parts of memory (MB), and the cgroup's peak charge. */
+  readonly detail: RunDetail;
   /** Each lost utterance, with what its speaker's lines said instead. */
   readonly lost: readonly string[];
   /** The bot's last warnings and errors. */
   readonly botLogTail: readonly string[];
   readonly nodeFlags: readonly string[] | 'default';
   readonly extraEnv: Record<string, string>;
+}
+
+/** Where the steady RSS goes, for the breakdown table (bench/results/details.json). */
+export interface RunDetail {
+  readonly name: string;
+  readonly impl: BotImpl;
+  readonly limitMb: number | null;
+  readonly anonMb: number;
+  readonly fileMb: number;
+  readonly heapUsedMb: number | null;
+  readonly heapTotalMb: number | null;
+  readonly externalMb: number | null;
+  readonly arrayBuffersMb: number | null;
+  readonly cgroupMaxUsageMb: number | null;
+  readonly cpuSeconds: number;
+  readonly audioSeconds: number;
 }
 
 /** Waits until the bot's diagnostic dir holds `count` finished snapshots (size stable for 1 s). */
@@ -208,8 +226,29 @@ export async function runScenario(plan: RunPlan): Promise<RunRecord> {
       segmentsPosted: posted,
       lostSegments: outcome.said.length - posted,
     };
+    const steadySamples = inRun.filter((s) => s.t >= outcome.steadyFrom && s.t <= outcome.steadyTo);
+    const window = steadySamples.length ? steadySamples : inRun.slice(-4);
+    const med = (pick: (s: MemorySample) => number | undefined): number | null => {
+      const values = window.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? round(median(values) / MB) : null;
+    };
+    const detail: RunDetail = {
+      name: scenario.name,
+      impl,
+      limitMb: result.limitMb,
+      anonMb: med((s) => s.anonBytes) ?? 0,
+      fileMb: med((s) => s.fileBytes) ?? 0,
+      heapUsedMb: med((s) => s.heapUsedBytes),
+      heapTotalMb: med((s) => s.heapTotalBytes),
+      externalMb: med((s) => s.externalBytes),
+      arrayBuffersMb: med((s) => s.arrayBuffersBytes),
+      cgroupMaxUsageMb: cgroupReport && 'maxUsageBytes' in cgroupReport ? round(cgroupReport.maxUsageBytes / MB) : null,
+      cpuSeconds: round(cpuSeconds, 2),
+      audioSeconds: round(audioSeconds),
+    };
     return {
       result,
+      detail,
       samples,
       cgroup: cgroupReport,
       exit: exit ? { code: exit.code, signal: exit.signal } : undefined,

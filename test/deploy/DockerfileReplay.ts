@@ -22,6 +22,8 @@ export interface ReplayOptions {
   readonly contextDir: string;
   /** Dockerfile text; default: `<contextDir>/Dockerfile`. */
   readonly dockerfile?: string;
+  /** .dockerignore text; default: `<contextDir>/.dockerignore` (none: everything is context). */
+  readonly dockerignore?: string;
   /** Context files replaced (string) or removed (null) for this replay, e.g. to prove a broken recipe fails. */
   readonly overlay?: Readonly<Record<string, string | null>>;
 }
@@ -73,7 +75,7 @@ export class DockerfileReplay {
     const text = options.dockerfile ?? readFileSync(join(options.contextDir, 'Dockerfile'), 'utf8');
     const stages = parseDockerfile(text);
     const ignoreFile = join(options.contextDir, '.dockerignore');
-    const ignore = new DockerIgnore(existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : '');
+    const ignore = new DockerIgnore(options.dockerignore ?? (existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : ''));
     const context = new BuildContext(options.contextDir, ignore, options.overlay ?? {});
     const notes: string[] = [];
     const results = new Map<string, Promise<StageResult>>();

@@ -15,6 +15,7 @@ import { SessionAnnouncer } from './voice/SessionAnnouncer.js';
 import { createTranscriptHandler } from './voice/SessionTranscripts.js';
 import { settleUploads } from './voice/settleUploads.js';
 import { createMessageWithFiles } from './voice/multipartMessage.js';
+import { findLeftoverTranscripts } from './transcribe/TranscriptFile.js';
 import { ChannelWebhooks } from './voice/ChannelWebhooks.js';
 import { withNamePrefix } from './transcribe/formatLine.js';
 import { SettingsStore } from './settings/SettingsStore.js';
@@ -267,8 +268,11 @@ async function main(): Promise<void> {
     ],
   });
 
+  // Transcripts a crash left behind are posted now (REST needs no gateway), before new sessions write theirs.
+  const leftovers = await findLeftoverTranscripts(config.storage.transcriptDir, logger);
   await discord.gateway.connect();
   drainer.start();
+  void announcer.postLeftovers(leftovers, 'tinyscribe');
   logger.info('tinyscribe started', { spooled: spool.count, poolSlabs: pool.slabCount });
 }
 

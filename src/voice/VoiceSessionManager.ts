@@ -115,7 +115,12 @@ export class VoiceSessionManager {
     active = {
       session,
       names: new DisplayNames(target.guildId, this.options.fetchMember, logger),
-      transcript: new TranscriptFile(this.options.transcriptDir, full.sessionId, session.startedAt, logger),
+      transcript: new TranscriptFile(this.options.transcriptDir, full.sessionId, session.startedAt, logger, {
+        guildId: full.guildId,
+        voiceChannelId: full.voiceChannelId,
+        textChannelId: full.textChannelId,
+        attachmentLimit: attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT,
+      }),
       guard,
       attachmentLimit: attachmentLimit ?? DEFAULT_ATTACHMENT_LIMIT,
       postMode: postMode ?? 'messages',

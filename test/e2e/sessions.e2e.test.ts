@@ -70,6 +70,27 @@ describe('session lifecycle (bot process)', () => {
     expect((await exit).code).toBe(0);
   });
 
+  it('after a crash, the next process posts the transcript left on disk and clears the nickname marker', async () => {
+    rig = await startRig();
+    const { sim, whisper } = rig;
+    const { alice } = sim.members;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+    await runCommand(sim, alice, 'join');
+    await sim.waitFor(() => sim.records.voiceReady.length > 0, 20_000, 'bot in voice');
+    await sim.waitFor(() => sim.records.nicknames.length > 0, 5_000, 'recording nickname');
+    await say(sim.speaker({ guildId: sim.guild.id, userId: alice }), '1397');
+    await waitForLine(sim, sim.guild.textChannelId, '**Ally**: 1397');
+    await rig.bot.stop('SIGKILL');
+    expect(sim.records.messages.some((m) => m.files.length > 0)).toBe(false);
+
+    const bot = new BotProcess({ env: rigEnv(sim, whisper), dataDir: rig.bot.dataDir });
+    extraBots.push(bot);
+    const { content, files } = await waitForTranscriptFiles(sim, sim.guild.textChannelId, 30_000);
+    expect(content).toContain('recovered transcript');
+    expect(files.get('transcript.txt')!.data.toString()).toMatch(/^\[00:00:0\d\] Ally: 1397\n$/);
+    await sim.waitFor(() => sim.records.nicknames.at(-1)?.nick === null, 10_000, 'marker cleared');
+  });
+
   it('runs sessions in two guilds independently: ending one leaves the other transcribing', async () => {
     rig = await startRig({ sim: { extraGuilds: 1 } });
     const { sim } = rig;

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TranscriptFile } from '../../src/transcribe/TranscriptFile.js';
+import { TranscriptFile, findLeftoverTranscripts } from '../../src/transcribe/TranscriptFile.js';
+import { writeFileSync, readdirSync } from 'node:fs';
 import { groupIntoMessages, splitAttachment } from '../../src/transcribe/transcriptAttachments.js';
 import { clockOffset, srtTimestamp } from '../../src/transcribe/srt.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -80,5 +81,27 @@ describe('splitAttachment / groupIntoMessages', () => {
     const f = (n: number) => ({ name: `${n}`, data: Buffer.alloc(n) });
     expect(groupIntoMessages([f(40), f(50), f(20)], 100).map((m) => m.map((x) => x.name))).toEqual([['40', '50'], ['20']]);
     expect(groupIntoMessages(Array.from({ length: 12 }, () => f(1)), 100).map((m) => m.length)).toEqual([10, 2]);
+  });
+});
+
+describe('findLeftoverTranscripts', () => {
+  it('finds a transcript with its owner, counts its lines, removes it; skips an unreadable owner', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinyscribe-leftover-'));
+    dirs.push(dir);
+    const owner = { guildId: '11', voiceChannelId: '22', textChannelId: '33', attachmentLimit: 500 };
+    const file = new TranscriptFile(dir, 'crashed', 0, logger, owner);
+    file.append({ startedAt: 1_000, durationMs: 500, name: 'Ally', text: 'one' });
+    file.append({ startedAt: 2_000, durationMs: 500, name: 'Ally', text: 'two' });
+    await file.finish();
+    writeFileSync(join(dir, 'broken.json'), '{"guildId": 5');
+
+    const found = await findLeftoverTranscripts(dir, logger);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.owner).toEqual(owner);
+    expect(found[0]!.files.lines).toBe(2);
+    expect(found[0]!.files.txt.toString()).toBe('[00:00:01] Ally: one\n[00:00:02] Ally: two\n');
+    await found[0]!.remove();
+    expect(readdirSync(dir)).toEqual(['broken.json']);
+    expect(await findLeftoverTranscripts(join(dir, 'missing'), logger)).toEqual([]);
   });
 });

@@ -57,6 +57,27 @@ describe('/join refusals (bot process)', () => {
   });
 });
 
+describe('slow and failing work inside a command (bot process)', () => {
+  it('defers when /join takes longer than 2 s and edits the answer in; a failure is still answered', async () => {
+    rig = await startRig();
+    const { sim } = rig;
+    const { alice } = sim.members;
+    sim.setVoiceState(sim.guild.id, alice, sim.guild.voiceChannelId);
+
+    sim.failNext(/^GET \/guilds\/\d+\/roles$/, 403, { code: 50001, message: 'Missing Access' });
+    const failed = await runCommand(sim, alice, 'join');
+    expect(failed).toMatchObject({ ephemeral: true, content: expect.stringContaining('Something went wrong') });
+
+    sim.delayNext(/^GET \/guilds\/\d+\/roles$/, 2_600);
+    const slow = await runCommand(sim, alice, 'join');
+    expect(slow.deferred).toBe(true);
+    expect(slow.content).toContain('Transcribing');
+    const callbacks = sim.records.interactionCallbacks;
+    expect(callbacks.at(-1)!.type).toBe(5);
+    expect(callbacks.every((c) => c.latencyMs < 3_000)).toBe(true);
+  });
+});
+
 describe('a session from /join to /leave (bot process)', () => {
   it('names speakers three ways, posts inert lines, shows /status, and posts transcript.txt and .srt on /leave', async () => {
     rig = await startRig();

@@ -81,13 +81,19 @@ function plan(): Job[] {
   }
   if (tuning) {
     const scenarios = pickScenarios(['idle-1000-guilds', 'speakers-10']);
-    const variants: Array<{ variant: string; nodeFlags?: readonly string[]; extraEnv?: Record<string, string> }> = [
-      { variant: 'untuned (no flags)', nodeFlags: [] },
-      { variant: 'old-space 96 only', nodeFlags: ['--max-old-space-size=96'] },
-      { variant: 'production flags', },
-      { variant: 'production + MALLOC_ARENA_MAX=2', extraEnv: { MALLOC_ARENA_MAX: '2' } },
+    const all: Array<{ key: string; variant: string; nodeFlags?: readonly string[]; extraEnv?: Record<string, string> }> = [
+      { key: 'untuned', variant: 'untuned (no flags)', nodeFlags: [] },
+      { key: 'old-space', variant: 'old-space 96 only', nodeFlags: ['--max-old-space-size=96'] },
+      { key: 'production', variant: 'production flags' },
+      { key: 'arena', variant: 'production + MALLOC_ARENA_MAX=2', extraEnv: { MALLOC_ARENA_MAX: '2' } },
+      { key: 'single-gc', variant: 'production + --single-threaded-gc', nodeFlags: [...BOT_NODE_FLAGS, '--single-threaded-gc'] },
+      { key: 'lite', variant: 'production + --lite-mode', nodeFlags: [...BOT_NODE_FLAGS, '--lite-mode'] },
     ];
-    return variants.flatMap((v) => scenarios.map((scenario) => ({ scenario, impl: 'tinyscribe' as const, limitMb: 256, ...v })));
+    const keys = option('--variants')?.split(',');
+    // BENCH_VARIANT_SUFFIX labels runs made from another tree (e.g. " + one undici" from a copy with an npm override).
+    const suffix = process.env.BENCH_VARIANT_SUFFIX ?? '';
+    const variants = all.filter((v) => !keys || keys.includes(v.key)).map((v) => ({ ...v, variant: v.variant + suffix }));
+    return variants.flatMap((v) => scenarios.map((scenario) => ({ scenario, impl: 'tinyscribe' as const, limitMb: 256, variant: v.variant, ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}), ...(v.extraEnv ? { extraEnv: v.extraEnv } : {}) })));
   }
   if (quick) return pickScenarios(['idle-1000-guilds', 'speakers-10', 'outage']).flatMap((scenario) => impls.map((impl) => ({ scenario, impl, limitMb: 256 })));
   const names = ['idle-1000-guilds', 'speakers-10', 'guilds-5x5', 'outage', ...(long ? ['soak'] : [])];
@@ -224,7 +230,9 @@ async function main(): Promise<number> {
       const env = Object.entries(job.extraEnv ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
       rows.set(key, { variant: key, nodeFlags: flags, env, results: [...(prev?.results ?? []), record.result] });
     }
-    writeFileSync(join(resultsDir, 'tuning.json'), `${JSON.stringify([...rows.values()], null, 2)}\n`);
+    // Variants measured before stay unless measured again.
+    const kept = (readJson<TuningRow[]>('tuning.json') ?? []).filter((t) => !rows.has(t.variant));
+    writeFileSync(join(resultsDir, 'tuning.json'), `${JSON.stringify([...kept, ...rows.values()], null, 2)}\n`);
     say('wrote bench/results/tuning.json');
     return 0;
   }

@@ -17,7 +17,7 @@ import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BOT_NODE_FLAGS } from '../test/util/BotProcess.js';
+import { BOT_NODE_FLAGS, BOT_PRODUCTION_ENV } from '../test/util/BotProcess.js';
 import { renderMemorySection, spliceMemorySection, type HeapReport, type TuningRow } from './lib/benchmarksDoc.js';
 import { benchProjectRoot, ensureBaselineInstalled, type BotImpl } from './lib/launchBot.js';
 import { MemoryCgroup } from './lib/memoryCgroup.js';
@@ -75,9 +75,11 @@ interface Job {
 }
 
 function plan(): Job[] {
+  // tinyscribe runs with the image's environment (MALLOC_ARENA_MAX), as in production; the baseline without tuning.
+  const job = (scenario: ScenarioDefinition, impl: BotImpl, limitMb: number | null): Job => ({ scenario, impl, limitMb, ...(impl === 'tinyscribe' ? { extraEnv: { ...BOT_PRODUCTION_ENV } } : {}) });
   if (heapSnapshots) {
     const scenarios = pickScenarios(['idle-1000-guilds', 'speakers-10', 'outage']);
-    return scenarios.flatMap((scenario) => impls.map((impl) => ({ scenario, impl, limitMb: null })));
+    return scenarios.flatMap((scenario) => impls.map((impl) => job(scenario, impl, null)));
   }
   if (tuning) {
     const scenarios = pickScenarios(['idle-1000-guilds', 'speakers-10']);
@@ -87,7 +89,8 @@ function plan(): Job[] {
       { key: 'production', variant: 'production flags' },
       { key: 'arena', variant: 'production + MALLOC_ARENA_MAX=2', extraEnv: { MALLOC_ARENA_MAX: '2' } },
       { key: 'single-gc', variant: 'production + --single-threaded-gc', nodeFlags: [...BOT_NODE_FLAGS, '--single-threaded-gc'] },
-      { key: 'lite', variant: 'production + --lite-mode', nodeFlags: [...BOT_NODE_FLAGS, '--lite-mode'] },
+      // --lite-mode is not a candidate: it disables WebAssembly, and undici's HTTP parser (llhttp) is WebAssembly,
+      // so the bot exits at its first request (measured: "ReferenceError: WebAssembly is not defined").
     ];
     const keys = option('--variants')?.split(',');
     // BENCH_VARIANT_SUFFIX labels runs made from another tree (e.g. " + one undici" from a copy with an npm override).
@@ -95,12 +98,12 @@ function plan(): Job[] {
     const variants = all.filter((v) => !keys || keys.includes(v.key)).map((v) => ({ ...v, variant: v.variant + suffix }));
     return variants.flatMap((v) => scenarios.map((scenario) => ({ scenario, impl: 'tinyscribe' as const, limitMb: 256, variant: v.variant, ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}), ...(v.extraEnv ? { extraEnv: v.extraEnv } : {}) })));
   }
-  if (quick) return pickScenarios(['idle-1000-guilds', 'speakers-10', 'outage']).flatMap((scenario) => impls.map((impl) => ({ scenario, impl, limitMb: 256 })));
+  if (quick) return pickScenarios(['idle-1000-guilds', 'speakers-10', 'outage']).flatMap((scenario) => impls.map((impl) => job(scenario, impl, 256)));
   const names = ['idle-1000-guilds', 'speakers-10', 'guilds-5x5', 'outage', ...(long ? ['soak'] : [])];
   const jobs: Job[] = [];
   for (const scenario of pickScenarios(names)) {
     const limits = limitList(scenario.name === 'speakers-10' ? [256, 128] : [256]);
-    for (const limitMb of limits) for (const impl of impls) if (!(scenario.name === 'soak' && impl === 'baseline' && !option('--impl'))) jobs.push({ scenario, impl, limitMb });
+    for (const limitMb of limits) for (const impl of impls) if (!(scenario.name === 'soak' && impl === 'baseline' && !option('--impl'))) jobs.push(job(scenario, impl, limitMb));
   }
   return jobs;
 }
@@ -119,7 +122,7 @@ function machine(): Record<string, unknown> {
     loadAverageAtStart: loadavg().map((l) => l.toFixed(2)).join(' '),
     kernel: release(),
     node: process.version,
-    tinyscribeCommand: `node ${BOT_NODE_FLAGS.join(' ')} dist/src/main.js`,
+    tinyscribeCommand: `${Object.entries(BOT_PRODUCTION_ENV).map(([k, v]) => `${k}=${v} `).join('')}node ${BOT_NODE_FLAGS.join(' ')} dist/src/main.js`,
     baselineCommand: 'node bench/baseline/bot.mjs (no flags; discord.js 14.28.1, @discordjs/voice 0.19.2, prism-media 1.3.5)',
     memoryLimit: cgroupState,
     sharedMachine: 'other helpers ran tests on the same 2 CPUs during this run: CPU figures are upper bounds',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BOT_NODE_FLAGS } from '../util/BotProcess.js';
+import { BOT_NODE_FLAGS, BOT_PRODUCTION_ENV } from '../util/BotProcess.js';
 import { DockerfileError, parseDockerfile, stageCmd } from './dockerfile.js';
 import { DockerIgnore } from './dockerignore.js';
 import { projectRootOf } from './projectRoot.js';
@@ -71,6 +71,11 @@ describe("the project's recipe", () => {
     const user = runtime.instructions.filter((i) => i.kind === 'USER').at(-1);
     expect(user && user.kind === 'USER' && user.user).toBe('node');
     expect(runtime.base).toMatch(/^node:22-slim$/);
+  });
+
+  it('sets the allocator environment the memory benchmark measures', () => {
+    const env = new Map(runtime.instructions.flatMap((i) => (i.kind === 'ENV' ? [...i.vars] : [])));
+    for (const [key, value] of Object.entries(BOT_PRODUCTION_ENV)) expect(env.get(key), key).toBe(value);
   });
 
   it('sends only what the COPY lines need as build context', () => {

@@ -14,6 +14,8 @@ function projectRoot(from: string): string {
 /** The production command line, as in package.json's start script and the Dockerfile. */
 export const BOT_ENTRY = resolve(projectRoot(import.meta.dirname), 'dist/src/main.js');
 export const BOT_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=1', '--enable-source-maps'];
+/** The image's allocator setting (Dockerfile ENV): the memory benchmark runs the bot with it, as production does. */
+export const BOT_PRODUCTION_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 
 export interface BotProcessOptions {
   /** Environment for the bot (merged over a minimal base; the parent's env is NOT inherited wholesale). */

@@ -36,6 +36,7 @@ import { createLogger, type Logger } from './util/logger.js';
 import { Metrics } from './util/Metrics.js';
 import { systemClock } from './util/Clock.js';
 import { installShutdown } from './util/shutdown.js';
+import { describeStartupFailure } from './util/startupFailure.js';
 
 /** Composition root: builds every object once, wires them, connects. No logic of its own. */
 async function main(): Promise<void> {
@@ -47,6 +48,17 @@ async function main(): Promise<void> {
     process.stderr.write(`tinyscribe cannot start.\n${error.message}\nSee README.md ("Run the bot") for every setting.\n`);
     process.exit(2);
   }
+  try {
+    await start(config);
+  } catch (error) {
+    // A rejected token or an unreachable Discord is a person's to fix: say what to do, without a stack.
+    process.stderr.write(`${describeStartupFailure(error, config.discord.apiUrl)}\n`);
+    process.exit(1);
+  }
+}
+
+/** Builds and connects everything for a valid configuration. */
+async function start(config: Config): Promise<void> {
   const clock = systemClock;
   const metrics = new Metrics();
   defineBotMetrics(metrics);
@@ -277,7 +289,7 @@ async function main(): Promise<void> {
 }
 
 void main().catch((error: unknown) => {
-  process.stderr.write(`tinyscribe crashed during start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(`${describeStartupFailure(error, undefined)}\n`);
   process.exit(1);
 });
 

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { concatPcm, dtmfPcm, silencePcm } from '../sim/audio/index.js';
 import { BotProcess } from '../util/BotProcess.js';
-import { joinVoice, startRig, transcriptLines, type Rig } from './rig.js';
+import { DiscordSimulator } from '../sim/discord/index.js';
+import { WhisperStandIn } from '../sim/whisper/WhisperStandIn.js';
+import { joinVoice, rigEnv, startRig, STANDIN_API_KEY, transcriptLines, type Rig } from './rig.js';
 
 let rig: Rig | undefined;
 
@@ -70,6 +72,42 @@ describe('bot process without configuration', () => {
       expect(stderr).toContain('TRANSCRIBE_API_KEY is missing');
     } finally {
       await bot.dispose();
+    }
+  });
+});
+
+describe('bot process that cannot reach Discord', () => {
+  it('says the token was rejected, without a stack, and exits non-zero', async () => {
+    const sim = await DiscordSimulator.start();
+    const whisper = await WhisperStandIn.start({ apiKey: STANDIN_API_KEY });
+    const bot = new BotProcess({ env: { ...rigEnv(sim, whisper), DISCORD_TOKEN: 'not-the-token' } });
+    try {
+      const { code } = await bot.exit(20_000);
+      const stderr = bot.stderr.join('');
+      expect(code).toBe(1);
+      expect(stderr).toContain('Discord rejected DISCORD_TOKEN (401 Unauthorized)');
+      expect(stderr).not.toContain('    at ');
+      expect(stderr).not.toContain('not-the-token');
+    } finally {
+      await bot.dispose();
+      await whisper.close();
+      await sim.close();
+    }
+  });
+
+  it('names the API URL when nothing answers there', async () => {
+    const sim = await DiscordSimulator.start();
+    const whisper = await WhisperStandIn.start({ apiKey: STANDIN_API_KEY });
+    const apiUrl = sim.apiUrl;
+    await sim.close();
+    const bot = new BotProcess({ env: rigEnv(sim, whisper) });
+    try {
+      const { code } = await bot.exit(20_000);
+      expect(code).toBe(1);
+      expect(bot.stderr.join('')).toContain(`Could not reach Discord at ${apiUrl} (ECONNREFUSED)`);
+    } finally {
+      await bot.dispose();
+      await whisper.close();
     }
   });
 });

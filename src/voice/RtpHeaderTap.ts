@@ -22,6 +22,11 @@ import { VoiceConnectionStatus, type VoiceConnection, type VoiceConnectionState 
  * {@link attached} stays false and the bot runs on arrival times (SpeakerSegmenter's arrival-time timeline,
  * with a jitter allowance; see the design note at the top of src/audio/SpeakerSegmenter.ts).
  */
+/** The part of @discordjs/voice's VoiceUDPSocket the guard replaces (private in its .d.ts, but a plain method at run time). */
+interface GuardableUdp extends EventEmitter {
+  onMessage: (buffer: Buffer) => void;
+}
+
 export class RtpHeaderTap {
   /** Header of the most recent datagram (valid while `fresh`). */
   ssrc = -1;
@@ -30,14 +35,20 @@ export class RtpHeaderTap {
   fresh = false;
   /** Datagrams seen (any SSRC), for metrics. */
   datagrams = 0;
+  /** Datagrams dropped before the library saw them (malformed lengths, or the library threw on them). */
+  rejected = 0;
   attached = false;
 
   private udp: EventEmitter | undefined;
+  /** The socket's own `onMessage` while our guard replaces it (restored on detach). */
+  private guarded: { readonly udp: GuardableUdp; readonly original: (buffer: Buffer) => void } | undefined;
   private networking: EventEmitter | undefined;
   private connection: VoiceConnection | undefined;
 
-  constructor() {
+  /** `onRejected` hears each dropped datagram: `undefined` for a malformed length, else what a listener threw. */
+  constructor(private readonly onRejected: (error: unknown) => void = () => {}) {
     this.onDatagram = this.onDatagram.bind(this);
+    this.guardedMessage = this.guardedMessage.bind(this);
     this.onConnectionState = this.onConnectionState.bind(this);
     this.onNetworkingState = this.onNetworkingState.bind(this);
   }
@@ -52,6 +63,7 @@ export class RtpHeaderTap {
   /** Stops listening everywhere. */
   detach(): void {
     this.connection?.off('stateChange', this.onConnectionState);
+    this.unguard();
     this.connection = undefined;
     this.setNetworking(undefined);
   }
@@ -106,13 +118,53 @@ export class RtpHeaderTap {
   private setUdp(udp: EventEmitter | undefined): void {
     if (udp === this.udp) return;
     this.udp?.off('message', this.onDatagram);
+    this.unguard();
     this.udp = udp;
     this.fresh = false;
     if (udp && typeof udp.prependListener === 'function') {
       udp.prependListener('message', this.onDatagram);
       this.attached = true;
+      this.guard(udp as GuardableUdp);
     } else {
       this.attached = false;
+    }
+  }
+
+  /**
+   * The voice UDP socket is not connect()ed, so it takes datagrams from any sender, and @discordjs/voice 0.19.2's
+   * receiver reads the SSRC at offset 8 of anything longer than 8 bytes: a 9–11 byte datagram throws a RangeError
+   * inside a dgram listener, which is an uncaught exception that ends the process. VoiceUDPSocket forwards each
+   * datagram through its own `onMessage(buffer)` method (looked up at call time), so an own property on the instance
+   * puts this guard in front of every 'message' listener, ours and the library's, across the socket's lifetime.
+   */
+  private guard(udp: GuardableUdp): void {
+    if (typeof udp.onMessage !== 'function') return;
+    this.guarded = { udp, original: udp.onMessage };
+    udp.onMessage = this.guardedMessage;
+  }
+
+  private unguard(): void {
+    if (!this.guarded) return;
+    if (this.guarded.udp.onMessage === this.guardedMessage) this.guarded.udp.onMessage = this.guarded.original;
+    this.guarded = undefined;
+  }
+
+  /** Per-packet path: a length check and a try block; allocates nothing for well-formed datagrams. */
+  private guardedMessage(buffer: Buffer): void {
+    const guarded = this.guarded;
+    if (!guarded) return;
+    // 8 bytes is a keep-alive echo; RTP needs a 12-byte header. Nothing Discord sends is 9–11 bytes long.
+    if (buffer.length > 8 && buffer.length < 12) {
+      this.rejected++;
+      this.onRejected(undefined);
+      return;
+    }
+    try {
+      guarded.original.call(guarded.udp, buffer);
+    } catch (error) {
+      // Whatever a listener throws on one datagram must not take the process (and every session) with it.
+      this.rejected++;
+      this.onRejected(error);
     }
   }
 }

@@ -62,7 +62,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
   readonly startedAt: number;
   private statusValue = VoiceSessionStatus.Joining;
   private connection: VoiceConnection | undefined;
-  private readonly tap = new RtpHeaderTap();
+  private readonly tap: RtpHeaderTap;
   private readonly speakers = new Map<string, SpeakerReceiver>();
   private idleTimer: TimerHandle | undefined;
   private readonly log: Logger;
@@ -74,6 +74,12 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     super();
     this.startedAt = deps.clock.now();
     this.log = deps.logger.child({ guildId: target.guildId, sessionId: target.sessionId });
+    this.tap = new RtpHeaderTap((error) => {
+      deps.metrics.inc('voice_datagrams_rejected_total');
+      // A flood must not flood the log: the first few, then one in a thousand.
+      const n = this.tap.rejected;
+      if (n <= 5 || n % 1000 === 0) this.log.warn('voice datagram dropped', { rejected: n, ...(error === undefined ? { reason: 'malformed length' } : { error }) });
+    });
     this.onSpeakingStart = this.onSpeakingStart.bind(this);
     this.onSsrc = this.onSsrc.bind(this);
     this.onSsrcUpdate = this.onSsrcUpdate.bind(this);

@@ -65,7 +65,7 @@ export class ConfigError extends TinyscribeError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super('CONFIG_INVALID', `Configuration is incomplete:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super('CONFIG_INVALID', `Configuration is incomplete or invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }
@@ -127,7 +127,10 @@ export function loadConfig(env: Env): Config {
   const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LogLevels as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LogLevels.join(', ')} (got "${logLevel}")`);
   const healthRaw = str('HEALTH_PORT');
-  const healthPort = healthRaw === 'off' ? undefined : int('HEALTH_PORT', 8080, 0, 65535);
+  const healthOff = healthRaw?.toLowerCase() === 'off';
+  const healthWord = healthRaw !== undefined && !healthOff && !/^\d+$/.test(healthRaw);
+  if (healthWord) problems.push(`HEALTH_PORT must be a port number (0–65535) or off (got "${healthRaw}")`);
+  const healthPort = healthOff ? undefined : healthWord ? 8080 : int('HEALTH_PORT', 8080, 0, 65535);
   const dataDir = str('DATA_DIR') ?? './data';
   const postMode = (str('POST_MODE') ?? 'messages').toLowerCase();
   if (postMode !== 'messages' && postMode !== 'webhook') problems.push(`POST_MODE must be messages or webhook (got "${postMode}")`);

@@ -112,8 +112,13 @@ describe('loadConfig defaults', () => {
     expect(config.healthPort).toBe(8080);
   });
 
-  it('turns the health server off with HEALTH_PORT=off', () => {
+  it('turns the health server off with HEALTH_PORT=off, in any case', () => {
     expect(loadConfig({ ...minimal, HEALTH_PORT: 'off' }).healthPort).toBeUndefined();
+    expect(loadConfig({ ...minimal, HEALTH_PORT: 'OFF' }).healthPort).toBeUndefined();
+  });
+
+  it('names both accepted forms when HEALTH_PORT is a word other than off', () => {
+    expect(() => loadConfig({ ...minimal, HEALTH_PORT: 'disabled' })).toThrow('HEALTH_PORT must be a port number (0–65535) or off (got "disabled")');
   });
 
   it.each(['none', 'NONE', ' None '])('TRANSCRIBE_API_KEY=%j means no key', (value) => {

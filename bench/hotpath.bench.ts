@@ -4,7 +4,7 @@
  * Run (plain script compiled by tsc; the flags give GC control and a young generation big enough that no
  * scavenge runs inside a 1,000-packet measuring batch):
  *
- *   npx tsc -p . && npm exec -- node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/hotpath.bench.js
+ *   npm run bench:hotpath   (= npm run build && node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 dist/bench/hotpath.bench.js)
  *
  * Reports, per scenario over 100,000 packets: ns/packet; bytes allocated per packet on the JS heap and in
  * ArrayBuffer backing stores (process.memoryUsage().arrayBuffers), from the growth over 100 batches of

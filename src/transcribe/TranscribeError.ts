@@ -2,12 +2,14 @@ import { TinyscribeError } from '../util/errors.js';
 
 /**
  * Stable codes of transcription failures.
- * - TRX_HTTP_STATUS: the server answered with a final (non-retried) status; `status` and `bodyExcerpt` say which.
+ * - TRX_HTTP_STATUS: the server answered with a status not retried within the call; `status` and `bodyExcerpt` say
+ *   which. 400/413/415/422 refuse the recording (final); any other (401, 403, 404…) is a `serviceFault`.
  * - TRX_RETRIES_EXHAUSTED: every allowed attempt failed transiently (or the deadline/Retry-After left no room);
  *   `cause` is the last attempt's error, `attempts` how many were made.
  * - TRX_CONNECT: the connection failed or broke (refused, reset, DNS, TLS, socket closed mid-response).
  * - TRX_TIMEOUT: connect/headers/body timeout, or the overall deadline ran out during a request.
- * - TRX_BAD_RESPONSE: a 2xx answer whose body is not what the requested response_format promises.
+ * - TRX_BAD_RESPONSE: a 2xx answer whose body is not what the requested response_format promises (a `serviceFault`:
+ *   e.g. a proxy's HTML maintenance page).
  * - TRX_ABORTED: the caller's AbortSignal fired, or the client was closed.
  * - TRX_AUDIO: the AudioSource failed or yielded a different number of bytes than its byteLength.
  * - TRX_REQUEST: undici refused the request itself (invalid argument, unexpected error) — a bug, not the network.
@@ -26,6 +28,11 @@ export type TranscribeErrorCode =
 export interface TranscribeErrorDetails {
   /** Whether sending the same audio again later may succeed (i.e. spool it rather than drop it). */
   readonly retryable: boolean;
+  /**
+   * The service is misconfigured or unusable (rejected key, wrong URL/model, proxy, TLS, unparseable 2xx), not the
+   * audio bad: retrying at once cannot help, yet the audio must be kept (so `retryable` is true) and a person told.
+   */
+  readonly serviceFault?: boolean;
   readonly cause?: unknown;
   /** HTTP status of the (last) response, when there was one. */
   readonly status?: number;
@@ -41,6 +48,7 @@ export interface TranscribeErrorDetails {
 export class TranscribeError extends TinyscribeError {
   declare readonly code: TranscribeErrorCode;
   readonly retryable: boolean;
+  readonly serviceFault: boolean;
   readonly status: number | undefined;
   readonly bodyExcerpt: string | undefined;
   readonly attempts: number | undefined;
@@ -49,6 +57,7 @@ export class TranscribeError extends TinyscribeError {
   constructor(code: TranscribeErrorCode, message: string, details: TranscribeErrorDetails) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.retryable = details.retryable;
+    this.serviceFault = details.serviceFault ?? false;
     this.status = details.status;
     this.bodyExcerpt = details.bodyExcerpt;
     this.attempts = details.attempts;

@@ -5,7 +5,7 @@ import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
 import { multipartBody, type MultipartBody } from './multipartBody.js';
 import { parseTranscriptionResponse, type ResponseFormat } from './parseTranscriptionResponse.js';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, transientKind, errorCodes } from './retryPolicy.js';
+import { backoffDelay, parseRetryAfter, statusVerdict, transientKind, errorCodes } from './retryPolicy.js';
 import { TranscribeError } from './TranscribeError.js';
 import type { Transcriber, TranscriptionRequest, TranscriptionResult } from './Transcriber.js';
 
@@ -236,7 +236,9 @@ export class TranscriptionClient implements Transcriber {
             form = undefined;
             continue;
           }
-          if (!error.retryable) throw error;
+          // A service fault (rejected key, wrong URL…) answers the same way a second later: leave it to the caller's
+          // spool and its much slower backoff instead of hammering the service.
+          if (!error.retryable || error.serviceFault) throw error;
           lastError = error;
           failures++;
           if (failures >= this.settings.maxAttempts) throw this.exhausted(error, attempts);
@@ -303,7 +305,10 @@ export class TranscriptionClient implements Transcriber {
     if (statusCode >= 200 && statusCode < 300) {
       const { text, truncated } = await readLimited(response.body, MAX_RESPONSE_BYTES);
       if (truncated) {
-        throw new TranscribeError('TRX_BAD_RESPONSE', `response body larger than ${MAX_RESPONSE_BYTES} bytes`, { retryable: false });
+        throw new TranscribeError('TRX_BAD_RESPONSE', `response body larger than ${MAX_RESPONSE_BYTES} bytes`, {
+          retryable: true,
+          serviceFault: true,
+        });
       }
       return parseTranscriptionResponse(text, format);
     }
@@ -311,10 +316,12 @@ export class TranscriptionClient implements Transcriber {
     const { text } = await readLimited(response.body, MAX_ERROR_BODY_BYTES);
     const bodyExcerpt = this.redact(text.slice(0, EXCERPT_CHARS));
     if (statusCode === 429) this.metrics?.inc(TRANSCRIBE_METRICS.rateLimited);
-    const retryable = isRetryableStatus(statusCode);
-    const retryAfterMs = retryable ? parseRetryAfter(response.headers['retry-after'], this.clock.now()) : undefined;
+    const verdict = statusVerdict(statusCode);
+    const retryAfterMs = verdict === 'transient' ? parseRetryAfter(response.headers['retry-after'], this.clock.now()) : undefined;
+    // The excerpt stays in the message for logs; what people in Discord see is written without it (failureText.ts).
     throw new TranscribeError('TRX_HTTP_STATUS', `transcription API answered HTTP ${statusCode}: ${bodyExcerpt}`, {
-      retryable,
+      retryable: verdict !== 'segment',
+      serviceFault: verdict === 'service',
       status: statusCode,
       bodyExcerpt,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
@@ -328,9 +335,10 @@ export class TranscriptionClient implements Transcriber {
     const code = errorCodes(thrown)[0] ?? 'unknown';
     if (kind === 'timeout') return new TranscribeError('TRX_TIMEOUT', `transcription request timed out (${code})`, { retryable: true, cause: thrown });
     if (kind === 'connect') return new TranscribeError('TRX_CONNECT', `transcription connection failed (${code})`, { retryable: true, cause: thrown });
-    // TLS and other connection-setup failures: not transient, but still the connection's fault.
+    // TLS and other connection-setup failures: not transient, but the setup's fault (certificate, CA, URL), never
+    // the audio's: keep it until a person fixes it.
     if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code)) {
-      return new TranscribeError('TRX_CONNECT', `transcription connection failed (${code})`, { retryable: false, cause: thrown });
+      return new TranscribeError('TRX_CONNECT', `transcription connection failed (${code})`, { retryable: true, serviceFault: true, cause: thrown });
     }
     return new TranscribeError('TRX_REQUEST', `transcription request failed (${code})`, { retryable: false, cause: thrown });
   }

@@ -11,3 +11,14 @@ export function isRetryable(error: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * Whether a failure blames the service's setup (rejected key, wrong URL, unparseable answer) rather than the
+ * audio: the audio is kept like any retryable failure, and a person must be told, since waiting alone may never
+ * fix it. Reads TranscribeError's `serviceFault` flag (duck-typed like {@link isRetryable}); the flag counts only
+ * together with `retryable`, so that callers can rely on "service fault ⇒ the audio is kept".
+ */
+export function isServiceFault(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('serviceFault' in error)) return false;
+  return (error as { serviceFault: unknown }).serviceFault === true && isRetryable(error);
+}

@@ -7,8 +7,9 @@ export type ResponseFormat = 'verbose_json' | 'json' | 'text';
 /**
  * Turns a 2xx body into a result. `json` → `{ text }`; `verbose_json` → `{ text, segments?: [{ no_speech_prob }] }`
  * (noSpeechProb = the highest finite no_speech_prob); `text` → the body itself (whisper.cpp labels it text/html).
- * The text is trimmed: Whisper prefixes a space. Anything else is TRX_BAD_RESPONSE (final: the server is not
- * speaking the API we were configured for).
+ * The text is trimmed: Whisper prefixes a space. Anything else is TRX_BAD_RESPONSE, a service fault: the server
+ * (or a proxy's maintenance page in front of it) is not speaking the API we were configured for, which says nothing
+ * about the audio, so the caller keeps it for later.
  */
 export function parseTranscriptionResponse(body: string, format: ResponseFormat): TranscriptionResult {
   if (format === 'text') return { text: body.trim() };
@@ -43,5 +44,5 @@ export function parseTranscriptionResponse(body: string, format: ResponseFormat)
 }
 
 function badResponse(message: string, body: string, cause?: unknown): TranscribeError {
-  return new TranscribeError('TRX_BAD_RESPONSE', message, { retryable: false, bodyExcerpt: body.slice(0, 200), cause });
+  return new TranscribeError('TRX_BAD_RESPONSE', message, { retryable: true, serviceFault: true, bodyExcerpt: body.slice(0, 200), cause });
 }

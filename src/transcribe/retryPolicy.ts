@@ -25,7 +25,34 @@ const TIMEOUT_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
-/** 429 (rate limited), 408 (request timeout) and every 5xx are worth another try; other statuses are final. */
+/**
+ * What a non-2xx answer says about the upload:
+ * - 'transient': try again in a moment (same call, with backoff).
+ * - 'service': the service is misconfigured or refusing us (rejected key, wrong URL or model, a proxy in the way):
+ *   trying again now cannot help, but the audio is fine, so it must be kept until a person fixes the setup.
+ * - 'segment': this recording itself is refused (too short, not audio, too large): it will never succeed.
+ */
+export type StatusVerdict = 'transient' | 'service' | 'segment';
+
+// Only these say something about the request body. Everything else that is neither transient nor one of these is
+// about us or the service; a wrongly final verdict destroys speech, a wrongly kept one only costs disk, so an
+// unknown status keeps the audio.
+const SEGMENT_STATUSES: ReadonlySet<number> = new Set([
+  400, // invalid audio, too short, unsupported file (OpenAI, whisper.cpp); also a bad response_format, handled by the client
+  413, // too large
+  415, // unsupported media type of the upload
+  422, // the body was understood but its content refused
+]);
+
+/** Classifies a non-2xx HTTP status (see {@link StatusVerdict}). */
+export function statusVerdict(status: number): StatusVerdict {
+  if (isRetryableStatus(status)) return 'transient';
+  if (SEGMENT_STATUSES.has(status)) return 'segment';
+  // 401/403 (key), 404/405 (wrong URL or model), 407 (proxy auth), 402 (billing), 3xx (redirect: wrong URL)…
+  return 'service';
+}
+
+/** 429 (rate limited), 408 (request timeout) and every 5xx are worth another try within the same call. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status <= 599);
 }

@@ -64,13 +64,14 @@ describe('TranscriptionClient against the Whisper stand-in', () => {
     }
   });
 
-  it('a wrong API key is a final 401', async () => {
+  it('a wrong API key is a 401 service fault: one request, the audio to be kept', async () => {
     const wrong = new TranscriptionClient({ baseUrl: standIn.baseUrl, model: 'whisper-1', apiKey: 'sk-wrong-key-000000' });
     try {
       await expect(wrong.transcribe({ audio: source(dtmfPcm('1', { sampleRate: 16_000, channels: 1 })) })).rejects.toMatchObject({
         code: 'TRX_HTTP_STATUS',
         status: 401,
-        retryable: false,
+        retryable: true,
+        serviceFault: true,
       });
       expect(standIn.requests).toHaveLength(1);
     } finally {

@@ -90,11 +90,12 @@ describe('TranscriptionClient: success', () => {
     expect(fieldsOf(server.requests[0]!).response_format).toBe('text');
   });
 
-  it('rejects a 2xx body of the wrong shape with TRX_BAD_RESPONSE, without retrying', async () => {
+  it('rejects a 2xx body of the wrong shape with TRX_BAD_RESPONSE, without retrying now, as a service fault (audio kept)', async () => {
     const server = await serve((_, i) => ok(i === 0 ? '<html>proxy</html>' : { result: 'no text field' }));
     const c = client({ baseUrl: server.baseUrl, responseFormat: 'json' });
-    expect(await rejection(c.transcribe({ audio: audio() }))).toMatchObject({ code: 'TRX_BAD_RESPONSE', retryable: false });
-    expect(await rejection(c.transcribe({ audio: audio() }))).toMatchObject({ code: 'TRX_BAD_RESPONSE', retryable: false });
+    const fault = { code: 'TRX_BAD_RESPONSE', retryable: true, serviceFault: true };
+    expect(await rejection(c.transcribe({ audio: audio() }))).toMatchObject(fault);
+    expect(await rejection(c.transcribe({ audio: audio() }))).toMatchObject(fault);
     expect(server.requests).toHaveLength(2);
   });
 
@@ -207,11 +208,22 @@ describe('TranscriptionClient: retries', () => {
     expect(metrics.get('transcribe_retries_total')).toBe(0);
   });
 
-  it.each([401, 404, 413])('%i is final and not retried', async (status) => {
+  it.each([413, 415, 422])('%i refuses the recording: final, not retried, not a service fault', async (status) => {
     const server = await serve(() => ({ status, body: '{"error":"no"}' }));
     const error = await rejection(client({ baseUrl: server.baseUrl }).transcribe({ audio: audio() }));
-    expect(error).toMatchObject({ code: 'TRX_HTTP_STATUS', status, retryable: false });
+    expect(error).toMatchObject({ code: 'TRX_HTTP_STATUS', status, retryable: false, serviceFault: false });
     expect(server.requests).toHaveLength(1);
+  });
+
+  it.each([401, 403, 404, 405, 407, 402, 301])('%i is a service fault: not retried now, but the audio is to be kept', async (status) => {
+    const server = await serve(() => ({ status, body: '{"error":"no"}' }));
+    const metrics = new Metrics();
+    const error = await rejection(client({ baseUrl: server.baseUrl, metrics }).transcribe({ audio: audio() }));
+    expect(error).toMatchObject({ code: 'TRX_HTTP_STATUS', status, retryable: true, serviceFault: true });
+    expect(error.bodyExcerpt).toBe('{"error":"no"}');
+    // One request: a rejected key answers the same a second later; the spool's slow backoff tries again.
+    expect(server.requests).toHaveLength(1);
+    expect(metrics.get('transcribe_retries_total')).toBe(0);
   });
 
   it('never puts the API key into errors or logs, even when the server echoes it', async () => {

@@ -23,7 +23,9 @@ describe('parseTranscriptionResponse', () => {
     ['{"text":"x","segments":{}}', 'verbose_json'],
     ['{"text":"x","segments":[1]}', 'verbose_json'],
     ['{"text":"x","segments":[{"no_speech_prob":"high"}]}', 'verbose_json'],
-  ] as const)('rejects %s as %s with TRX_BAD_RESPONSE', (body, format) => {
-    expect(() => parseTranscriptionResponse(body, format)).toThrow(expect.objectContaining({ code: 'TRX_BAD_RESPONSE', retryable: false }));
+  ] as const)('rejects %s as %s with TRX_BAD_RESPONSE, a service fault that keeps the audio', (body, format) => {
+    expect(() => parseTranscriptionResponse(body, format)).toThrow(
+      expect.objectContaining({ code: 'TRX_BAD_RESPONSE', retryable: true, serviceFault: true }),
+    );
   });
 });

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, transientKind } from '../../src/transcribe/retryPolicy.js';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, statusVerdict, transientKind } from '../../src/transcribe/retryPolicy.js';
 
 describe('retryPolicy', () => {
-  it('retries 429, 408 and 5xx only', () => {
+  it('retries 429, 408 and 5xx only within a call', () => {
     for (const s of [429, 408, 500, 502, 503, 504, 599]) expect(isRetryableStatus(s), String(s)).toBe(true);
     for (const s of [200, 301, 400, 401, 403, 404, 413, 415, 422]) expect(isRetryableStatus(s), String(s)).toBe(false);
+  });
+
+  it('blames the recording only for 400/413/415/422; key, URL, proxy and unknown statuses are the service’s fault', () => {
+    for (const s of [429, 408, 500, 503, 599]) expect(statusVerdict(s), String(s)).toBe('transient');
+    for (const s of [400, 413, 415, 422]) expect(statusVerdict(s), String(s)).toBe('segment');
+    // A wrong verdict of 'segment' deletes speech; these all mean "fix the setup", so the audio must be kept.
+    for (const s of [401, 403, 404, 405, 407, 402, 410, 301, 302, 307, 308, 418, 451]) expect(statusVerdict(s), String(s)).toBe('service');
   });
 
   it('parses Retry-After as seconds or HTTP date, never negative', () => {

@@ -26,6 +26,7 @@ import { TranscriptionClient } from './transcribe/TranscriptionClient.js';
 import { TranscriptionPipeline } from './transcribe/TranscriptionPipeline.js';
 import { Spool } from './transcribe/Spool.js';
 import { SpoolDrainer } from './transcribe/SpoolDrainer.js';
+import { ServiceFaultNotice } from './transcribe/ServiceFaultNotice.js';
 import { HallucinationFilter } from './transcribe/HallucinationFilter.js';
 import { ChannelPoster } from './transcribe/ChannelPoster.js';
 import { HealthServer } from './health/HealthServer.js';
@@ -112,18 +113,22 @@ async function start(config: Config): Promise<void> {
     fetchMember,
     logger,
   });
+  // Messages are written for people and never carry a response body (failureText.ts); the details are in the logs.
   const onWarning = (message: string, warning: { code: string; segment?: { textChannelId: string } }): void => {
     logger.warn(message, { code: warning.code });
     if (warning.segment) poster.post(warning.segment.textChannelId, `⚠️ ${message}`);
   };
   const spool = await Spool.open({ dir: config.storage.spoolDir, maxBytes: config.storage.spoolMaxBytes, metrics, logger, onWarning, clock });
-  const drainer = new SpoolDrainer({ spool, transcriber, onTranscript, isHallucination, onWarning, metrics, logger, clock });
+  // One notice for drainer and pipeline: a rejected key is one episode, announced once per channel.
+  const serviceNotice = new ServiceFaultNotice({ onWarning, logger: logger.child({ component: 'transcribe' }) });
+  const drainer = new SpoolDrainer({ spool, transcriber, onTranscript, isHallucination, onWarning, serviceNotice, metrics, logger, clock });
   const pipeline = new TranscriptionPipeline({
     transcriber,
     spool,
     onTranscript,
     isHallucination,
     onWarning,
+    serviceNotice,
     drainer,
     maxConcurrentUploads: config.transcribe.maxConcurrentUploads,
     metrics,

@@ -1,9 +1,10 @@
 import type { Clock, TimerHandle } from '../util/Clock.js';
 import { systemClock } from '../util/Clock.js';
-import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
-import { isRetryable } from './isRetryable.js';
+import { segmentRejectionReason } from './failureText.js';
+import { isRetryable, isServiceFault } from './isRetryable.js';
+import { ServiceFaultNotice } from './ServiceFaultNotice.js';
 import type { Spool, SpoolEntry } from './Spool.js';
 import type { SpoolFileSegment } from './SpoolFileSegment.js';
 import type { Transcriber } from './Transcriber.js';
@@ -26,6 +27,8 @@ export interface SpoolDrainerOptions {
   /** Returns true for texts to drop. Default: keep everything that is not blank. */
   readonly isHallucination?: HallucinationCheck;
   readonly onWarning?: WarningListener;
+  /** Told of service faults and successes; pass the pipeline's so that both make one episode. Default: a private one. */
+  readonly serviceNotice?: Pick<ServiceFaultNotice, 'report' | 'recovered'>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -47,8 +50,10 @@ const noop = (): void => {};
  * Uploads spooled segments one at a time, oldest first: at start(), when told something was spooled
  * (notify(), after the current backoff), and immediately when a live upload succeeds (kick()).
  * While uploads fail it backs off exponentially (capped) on the injected clock. On success it hands the
- * transcript to `onTranscript` (fromSpool: true) and deletes the entry; a non-retryable failure deletes
- * the entry too (counted and warned), since sending it again cannot help.
+ * transcript to `onTranscript` (fromSpool: true) and deletes the entry. A service fault (rejected key, wrong URL,
+ * unparseable answer) keeps the entry and backs off like an outage, so fixing the setup transcribes the backlog; it
+ * is reported to the ServiceFaultNotice. Only a failure about the recording itself (400, 413…) deletes the entry
+ * (counted and warned), since sending it again cannot help.
  */
 export class SpoolDrainer {
   private readonly spool: Spool;
@@ -56,6 +61,7 @@ export class SpoolDrainer {
   private readonly onTranscript: TranscriptListener;
   private readonly isHallucination: HallucinationCheck;
   private readonly onWarning: WarningListener;
+  private readonly serviceNotice: Pick<ServiceFaultNotice, 'report' | 'recovered'>;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -78,6 +84,7 @@ export class SpoolDrainer {
     this.onTranscript = options.onTranscript;
     this.isHallucination = options.isHallucination ?? (() => false);
     this.onWarning = options.onWarning ?? noop;
+    this.serviceNotice = options.serviceNotice ?? new ServiceFaultNotice({ onWarning: this.onWarning, logger: options.logger });
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
@@ -212,6 +219,7 @@ export class SpoolDrainer {
         signal: abort.signal,
       });
       this.strikeName = undefined;
+      this.serviceNotice.recovered();
       const text = result.text.trim();
       const info = { durationMs: meta.durationMs, rmsDbfs: meta.rmsDbfs, speechMs: meta.speechMs, noSpeechProb: result.noSpeechProb };
       if (text.length === 0 || this.isHallucination(text, info)) {
@@ -235,7 +243,8 @@ export class SpoolDrainer {
       if (!isRetryable(error)) {
         this.metrics.inc('segments_failed_total');
         this.logger.warn('spool drainer: segment rejected, deleting it', { file: entry.name, error });
-        this.warn(`A stored recording was rejected by the transcription service: ${errorMessage(error)}`, {
+        // The logged error carries the response body; the channel gets the status only (see failureText.ts).
+        this.warn(`A stored recording could not be transcribed and was deleted: ${segmentRejectionReason(error)}.`, {
           code: 'SEGMENT_FAILED',
           segment: meta,
           file: entry.name,
@@ -244,6 +253,9 @@ export class SpoolDrainer {
         await this.spool.remove(entry);
         return 'next';
       }
+      // Kept, like an outage: the same key or URL fails for every entry, so backing off (rather than going on
+      // with the next) costs one request per backoff step, and a fixed setup finds the whole backlog still there.
+      if (isServiceFault(error)) this.serviceNotice.report(error, meta, entry.name);
       if (this.countStrike(entry)) {
         this.logger.error('spool drainer: segment keeps failing while live uploads succeed; quarantining', { file: entry.name, error });
         await this.spool.quarantine(entry, error);

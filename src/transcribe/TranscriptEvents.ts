@@ -24,7 +24,7 @@ export type HallucinationCheck = (text: string, info: HallucinationInfo) => bool
 
 /** Context of a warning, so the bot can tell the right text channel. */
 export interface PipelineWarning {
-  /** Stable code: SPOOL_DROPPED, SPOOL_CORRUPT, SPOOL_QUARANTINED, SEGMENT_FAILED, SEGMENT_LOST. */
+  /** Stable code: SPOOL_DROPPED, SPOOL_CORRUPT, SPOOL_QUARANTINED, SEGMENT_FAILED, SEGMENT_LOST, SERVICE_FAULT. */
   readonly code: string;
   /** The segment concerned, when known (its textChannelId is where a notice belongs). */
   readonly segment?: SegmentMeta;

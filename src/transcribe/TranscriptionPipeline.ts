@@ -6,7 +6,9 @@ import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
 import type { DeliverySlot } from './InOrderDelivery.js';
 import { InOrderDelivery } from './InOrderDelivery.js';
-import { isRetryable } from './isRetryable.js';
+import { segmentRejectionReason } from './failureText.js';
+import { isRetryable, isServiceFault } from './isRetryable.js';
+import { ServiceFaultNotice } from './ServiceFaultNotice.js';
 import type { Spool } from './Spool.js';
 import type { SpoolDrainer } from './SpoolDrainer.js';
 import type { Transcriber, TranscriptionResult } from './Transcriber.js';
@@ -36,6 +38,8 @@ export interface TranscriptionPipelineOptions {
   readonly onWarning?: WarningListener;
   /** Kicked after each live success (the server answers), notified after each spool write. */
   readonly drainer?: Pick<SpoolDrainer, 'kick' | 'notify'>;
+  /** Told of service faults and successes; pass the drainer's so that both make one episode. Default: a private one. */
+  readonly serviceNotice?: Pick<ServiceFaultNotice, 'report' | 'recovered'>;
   readonly maxConcurrentUploads?: number;
   readonly closeSpoolReserveMs?: number;
   readonly metrics: Metrics;
@@ -73,8 +77,10 @@ const noop = (): void => {};
  * - A segment is released as soon as its audio is no longer needed: right after a successful upload (before
  *   it waits for its turn, so waiting transcripts hold no slabs), after a rejected one, or once it is on disk.
  * - Retryable failures (TranscribeError.retryable, after the client's own retries) and unknown errors go to
- *   the spool; non-retryable ones (400, 413…) are counted, warned about and released. If the spool cannot
- *   take a segment (disk full), it is counted as lost and warned about loudly.
+ *   the spool, and so do service faults (rejected key, wrong URL, unparseable answer: the service's setup, not
+ *   the audio), which are also reported to the ServiceFaultNotice (one warning per episode). Only failures about
+ *   the recording itself (400, 413…) are counted, warned about and released. If the spool cannot take a segment
+ *   (disk full), it is counted as lost and warned about loudly.
  */
 export class TranscriptionPipeline {
   private readonly transcriber: Transcriber;
@@ -83,6 +89,7 @@ export class TranscriptionPipeline {
   private readonly isHallucination: HallucinationCheck;
   private readonly onWarning: WarningListener;
   private readonly drainer: Pick<SpoolDrainer, 'kick' | 'notify'> | undefined;
+  private readonly serviceNotice: Pick<ServiceFaultNotice, 'report' | 'recovered'>;
   private readonly maxConcurrentUploads: number;
   private readonly closeSpoolReserveMs: number;
   private readonly metrics: Metrics;
@@ -108,6 +115,7 @@ export class TranscriptionPipeline {
     this.isHallucination = options.isHallucination ?? (() => false);
     this.onWarning = options.onWarning ?? noop;
     this.drainer = options.drainer;
+    this.serviceNotice = options.serviceNotice ?? new ServiceFaultNotice({ onWarning: this.onWarning, logger: options.logger });
     this.maxConcurrentUploads = Math.max(1, options.maxConcurrentUploads ?? TRANSCRIPTION_PIPELINE_DEFAULTS.maxConcurrentUploads);
     this.closeSpoolReserveMs = options.closeSpoolReserveMs ?? TRANSCRIPTION_PIPELINE_DEFAULTS.closeSpoolReserveMs;
     this.metrics = options.metrics;
@@ -258,6 +266,7 @@ export class TranscriptionPipeline {
   private onSuccess(job: Job, result: TranscriptionResult): void {
     job.state = 'done';
     this.metrics.inc('segments_uploaded_total');
+    this.serviceNotice.recovered();
     this.kickDrainer();
     job.segment.release();
     const { meta } = job;
@@ -275,6 +284,7 @@ export class TranscriptionPipeline {
   private onFailure(job: Job, error: unknown): void {
     if (isRetryable(error)) {
       this.logger.warn('pipeline: upload failed, spooling', { userId: job.meta.userId, startedAt: job.meta.startedAt, error });
+      if (isServiceFault(error)) this.serviceNotice.report(error, job.meta);
       void this.toSpool(job, 1);
       return;
     }
@@ -282,7 +292,8 @@ export class TranscriptionPipeline {
     job.segment.release();
     this.metrics.inc('segments_failed_total');
     this.logger.warn('pipeline: segment rejected', { userId: job.meta.userId, startedAt: job.meta.startedAt, error });
-    this.warn(`Speech could not be transcribed: ${errorMessage(error)}`, { code: 'SEGMENT_FAILED', segment: job.meta, error });
+    // The logged error carries the response body; the channel gets the status only (see failureText.ts).
+    this.warn(`Speech could not be transcribed: ${segmentRejectionReason(error)}.`, { code: 'SEGMENT_FAILED', segment: job.meta, error });
     this.delivery.fill(job.slot, undefined);
     this.finish();
   }

@@ -5,7 +5,21 @@ import { QUARANTINE_DIR, Spool } from '../../src/transcribe/Spool.js';
 import { SpoolDrainer, type SpoolDrainerOptions } from '../../src/transcribe/SpoolDrainer.js';
 import { Metrics } from '../../src/util/Metrics.js';
 import { ManualClock } from '../util/ManualClock.js';
-import { badRequest, FakeTranscriber, MemSegment, meta, serverDown, settle, Sink, tempDir, testLogger, until } from './pipelineFakes.js';
+import {
+  badRequest,
+  FakeTranscriber,
+  maintenancePage,
+  MemSegment,
+  meta,
+  OPENAI_401_BODY,
+  rejectedKey,
+  serverDown,
+  settle,
+  Sink,
+  tempDir,
+  testLogger,
+  until,
+} from './pipelineFakes.js';
 
 describe('SpoolDrainer', () => {
   let dir: string;
@@ -173,6 +187,61 @@ describe('SpoolDrainer', () => {
     expect(sink.warnings.map((w) => w.warning.code)).toEqual(['SPOOL_QUARANTINED']);
   });
 
+  it('keeps the backlog on a rejected key (401), backs off, warns once; the fixed key then transcribes all of it', async () => {
+    const spool = await openSpool();
+    const first = meta({ startedAt: 100, textChannelId: 'talk' });
+    const second = meta({ startedAt: 200, textChannelId: 'talk' });
+    await spool.write(new MemSegment(1, first, 'first'));
+    await spool.write(new MemSegment(2, second, 'second'));
+    const t0 = clock.now();
+    transcriber.auto = () => rejectedKey();
+    const drainer = makeDrainer(spool);
+    drainer.start();
+    await until(() => !drainer.busy);
+    for (const step of [1_000, 2_000, 4_000]) await advance(drainer, step);
+    // Like an outage: the oldest entry is tried on the backoff schedule; nothing is deleted.
+    expect(transcriber.calls.map((c) => [c.word, c.at - t0])).toEqual([
+      ['first', 0],
+      ['first', 1_000],
+      ['first', 3_000],
+      ['first', 7_000],
+    ]);
+    expect(spool.count).toBe(2);
+    expect(metrics.get('segments_failed_total')).toBe(0);
+    expect(sink.warnings).toHaveLength(1);
+    expect(sink.warnings[0]!.warning).toMatchObject({ code: 'SERVICE_FAULT', segment: first });
+    expect(sink.warnings[0]!.message).toContain('HTTP 401');
+    expect(sink.warnings[0]!.message).toContain('TRANSCRIBE_API_KEY');
+    expect(sink.warnings[0]!.message).not.toContain('Incorrect API key');
+    expect(OPENAI_401_BODY).toContain('Incorrect API key');
+
+    transcriber.auto = () => ({});
+    await advance(drainer, 4_000);
+    await until(() => sink.transcripts.length === 2 && !drainer.busy);
+    expect(sink.transcripts).toEqual([
+      { meta: first, text: 'first', fromSpool: true },
+      { meta: second, text: 'second', fromSpool: true },
+    ]);
+    expect(spool.count).toBe(0);
+  });
+
+  it('keeps an entry whose answer is a 200 maintenance page instead of a transcript, and delivers it once the service answers', async () => {
+    const spool = await openSpool();
+    await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'patient'));
+    transcriber.auto = () => maintenancePage();
+    const drainer = makeDrainer(spool);
+    drainer.start();
+    await until(() => !drainer.busy);
+    await advance(drainer, 1_000);
+    expect(transcriber.calls).toHaveLength(2);
+    expect(spool.count).toBe(1);
+    expect(sink.warnings.map((w) => w.warning.code)).toEqual(['SERVICE_FAULT']);
+    transcriber.auto = () => ({});
+    await advance(drainer, 2_000);
+    expect(sink.texts).toEqual(['patient (spool)']);
+    expect(spool.count).toBe(0);
+  });
+
   it('deletes an entry the server rejects for good, counts and reports it, and goes on', async () => {
     const spool = await openSpool();
     const rejected = meta({ startedAt: 100, textChannelId: 'tx' });
@@ -186,6 +255,9 @@ describe('SpoolDrainer', () => {
     expect(metrics.get('segments_failed_total')).toBe(1);
     expect(sink.warnings).toHaveLength(1);
     expect(sink.warnings[0]!.warning).toMatchObject({ code: 'SEGMENT_FAILED', segment: rejected });
+    expect(sink.warnings[0]!.message).toBe(
+      'A stored recording could not be transcribed and was deleted: the transcription service refused this recording (HTTP 400).',
+    );
     expect(spool.count).toBe(0);
   });
 

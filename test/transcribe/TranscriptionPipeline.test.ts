@@ -2,11 +2,27 @@ import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SegmentMeta } from '../../src/audio/Segment.js';
 import { Spool } from '../../src/transcribe/Spool.js';
+import { ServiceFaultNotice } from '../../src/transcribe/ServiceFaultNotice.js';
 import { SpoolDrainer } from '../../src/transcribe/SpoolDrainer.js';
 import { TranscriptionPipeline, type TranscriptionPipelineOptions } from '../../src/transcribe/TranscriptionPipeline.js';
 import { Metrics } from '../../src/util/Metrics.js';
 import { ManualClock } from '../util/ManualClock.js';
-import { badRequest, FakeTranscriber, MemSegment, meta, readAll, serverDown, settle, Sink, tempDir, testLogger, until, wordOf } from './pipelineFakes.js';
+import {
+  badRequest,
+  FakeTranscriber,
+  maintenancePage,
+  MemSegment,
+  meta,
+  readAll,
+  rejectedKey,
+  serverDown,
+  settle,
+  Sink,
+  tempDir,
+  testLogger,
+  until,
+  wordOf,
+} from './pipelineFakes.js';
 
 describe('TranscriptionPipeline', () => {
   let dir: string;
@@ -182,6 +198,48 @@ describe('TranscriptionPipeline', () => {
     expect(await spooledWords()).toEqual(['mystery']);
   });
 
+  it('spools every segment on a rejected key (401) and warns once per episode, without the response body', async () => {
+    const pipeline = makePipeline({ maxConcurrentUploads: 1 });
+    transcriber.auto = () => rejectedKey();
+    const said = ['one', 'two', 'three'].map((word, i) => segment(word, { startedAt: 1_000 * (i + 1), textChannelId: 'talk' }));
+    for (const s of said) pipeline.submit(s);
+    await until(() => metrics.get('segments_spooled_total') === 3);
+    expect(await spooledWords()).toEqual(['one', 'two', 'three']);
+    expect(said.map((s) => s.releases)).toEqual([1, 1, 1]);
+    expect(metrics.get('segments_failed_total')).toBe(0);
+    expect(sink.warnings.map((w) => w.warning.code)).toEqual(['SERVICE_FAULT']);
+    expect(sink.warnings[0]!.warning.segment).toMatchObject({ textChannelId: 'talk', startedAt: 1_000 });
+    expect(sink.warnings[0]!.message).toBe(
+      'The transcription service rejected the API key (HTTP 401); speech is kept on disk and will be transcribed once TRANSCRIBE_API_KEY is fixed.',
+    );
+
+    // A success ends the episode; the next fault is news again.
+    transcriber.auto = () => ({});
+    pipeline.submit(segment('fine', { startedAt: 9_000, textChannelId: 'talk' }));
+    await until(() => sink.transcripts.length === 1);
+    transcriber.auto = () => maintenancePage();
+    pipeline.submit(segment('four', { startedAt: 10_000, textChannelId: 'talk' }));
+    await until(() => metrics.get('segments_spooled_total') === 4);
+    expect(sink.warnings.map((w) => w.warning.code)).toEqual(['SERVICE_FAULT', 'SERVICE_FAULT']);
+    expect(sink.warnings[1]!.message).toContain('not a transcript');
+    expect(sink.warnings[1]!.message).not.toContain('<html>');
+  });
+
+  it('shares one episode with the drainer: a backlog and new speech hitting the same rejected key give one warning', async () => {
+    await spool.write(new MemSegment(99, meta({ startedAt: 500, textChannelId: 'talk' }), 'backlog'));
+    const serviceNotice = new ServiceFaultNotice({ onWarning: sink.onWarning, logger: testLogger() });
+    const drainer = new SpoolDrainer({ spool, transcriber, onTranscript: sink.onTranscript, onWarning: sink.onWarning, serviceNotice, metrics, logger: testLogger(), clock });
+    stoppers.push(() => drainer.destroy());
+    const pipeline = makePipeline({ drainer, serviceNotice });
+    transcriber.auto = () => rejectedKey();
+    drainer.start();
+    await until(() => transcriber.calls.length === 1 && !drainer.busy);
+    pipeline.submit(segment('live', { startedAt: 2_000, textChannelId: 'talk' }));
+    await until(() => metrics.get('segments_spooled_total') === 1);
+    expect(spool.count).toBe(2);
+    expect(sink.warnings.map((w) => w.warning.code)).toEqual(['SERVICE_FAULT']);
+  });
+
   it('releases, counts and reports a segment the server rejects for good, without spooling it', async () => {
     const pipeline = makePipeline();
     transcriber.auto = (word) => (word === 'tiny' ? badRequest() : {});
@@ -197,7 +255,8 @@ describe('TranscriptionPipeline', () => {
     expect(spool.count).toBe(0);
     expect(sink.warnings).toHaveLength(1);
     expect(sink.warnings[0]!.warning).toMatchObject({ code: 'SEGMENT_FAILED', segment: { textChannelId: 'reports', startedAt: 1_000 } });
-    expect(sink.warnings[0]!.message).toContain('Audio file is too short');
+    // The status in plain words; the response body (it may echo a masked key, or be HTML) stays in the logs.
+    expect(sink.warnings[0]!.message).toBe('Speech could not be transcribed: the transcription service refused this recording (HTTP 400).');
   });
 
   it('drops hallucinations through the injected filter (and blank text), counting them', async () => {

@@ -169,6 +169,25 @@ export const serverDown = (): TranscribeError =>
 export const badRequest = (): TranscribeError =>
   new TranscribeError('TRX_HTTP_STATUS', 'HTTP 400: Audio file is too short', { retryable: false, status: 400 });
 
+/** What OpenAI says to a wrong key (its body echoes the key, masked); as TranscriptionClient reports it. */
+export const OPENAI_401_BODY = '{"error":{"message":"Incorrect API key provided: sk-rotat*****-key.","code":"invalid_api_key"}}';
+
+export const rejectedKey = (): TranscribeError =>
+  new TranscribeError('TRX_HTTP_STATUS', `transcription API answered HTTP 401: ${OPENAI_401_BODY}`, {
+    retryable: true,
+    serviceFault: true,
+    status: 401,
+    bodyExcerpt: OPENAI_401_BODY,
+  });
+
+/** A 200 whose body is a proxy's HTML maintenance page. */
+export const maintenancePage = (): TranscribeError =>
+  new TranscribeError('TRX_BAD_RESPONSE', 'verbose_json response is not JSON', {
+    retryable: true,
+    serviceFault: true,
+    bodyExcerpt: '<html><body>Down for maintenance</body></html>',
+  });
+
 /** Polls `condition` (real time) until true; fails the test after `timeoutMs`. */
 export async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
   const start = Date.now();

@@ -371,7 +371,9 @@ describe('TranscriptionPipeline', () => {
     await pipeline.close(300);
     const took = performance.now() - started;
     expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(300);
+    // The point is that it does not wait for the hung upload (which never settles); a loaded CI machine adds
+    // event-loop lag to the spool writes, so the bound has slack rather than being the deadline to the millisecond.
+    expect(took).toBeLessThan(700);
     expect(await spooledWords()).toEqual(['hung', 'queued', 'queued2']); // same startedAt: ordered by id
     // The hung upload may still be reading the slabs: release waits until it settles.
     expect(hung.releases).toBe(0);

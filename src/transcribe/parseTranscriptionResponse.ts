@@ -12,7 +12,12 @@ export type ResponseFormat = 'verbose_json' | 'json' | 'text';
  * about the audio, so the caller keeps it for later.
  */
 export function parseTranscriptionResponse(body: string, format: ResponseFormat): TranscriptionResult {
-  if (format === 'text') return { text: body.trim() };
+  if (format === 'text') {
+    // A proxy's error or maintenance page arrives as a 2xx HTML document; no transcript starts like one, and posting
+    // it would lose the audio behind it. (whisper.cpp labels real text text/html, so the header cannot tell.)
+    if (/^\s*<(!doctype\s+html|html)[\s>]/i.test(body)) throw badResponse('text response is an HTML page', body);
+    return { text: body.trim() };
+  }
 
   let parsed: unknown;
   try {

@@ -10,6 +10,13 @@ describe('parseTranscriptionResponse', () => {
     expect(parseTranscriptionResponse('{"text":"a","segments":null}', 'verbose_json')).toEqual({ text: 'a' });
   });
 
+  it('text that is an HTML page (a proxy in front of the API) is a bad response, not a transcript', () => {
+    for (const page of ['<!DOCTYPE html><html><body>Maintenance</body></html>', '\n<html>\n<head><title>502</title>']) {
+      expect(() => parseTranscriptionResponse(page, 'text')).toThrow(expect.objectContaining({ code: 'TRX_BAD_RESPONSE' }));
+    }
+    expect(parseTranscriptionResponse(' the <html> tag comes first', 'text')).toEqual({ text: 'the <html> tag comes first' });
+  });
+
   it('text', () => {
     expect(parseTranscriptionResponse(' hello\n', 'text')).toEqual({ text: 'hello' });
   });

@@ -1,5 +1,5 @@
-import { MessageFlags, type API, type APIInteraction } from '@discordjs/core';
-import { parseInteraction, type CommandInvocation } from './parseInteraction.js';
+import { MessageFlags, type API } from '@discordjs/core';
+import { parseInteraction, type AnswerableInteraction, type CommandInvocation } from './parseInteraction.js';
 import type { Clock } from '../util/Clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
@@ -46,11 +46,30 @@ export class CommandRouter {
     this.accepting = false;
   }
 
-  /** Handles one INTERACTION_CREATE. Never throws. */
-  async handle(raw: APIInteraction): Promise<void> {
+  /**
+   * Handles one INTERACTION_CREATE. Never throws (it is called fire-and-forget from a gateway listener, where a
+   * rejection would be unhandled): whatever goes wrong is logged and, when possible, answered.
+   */
+  async handle(raw: unknown): Promise<void> {
+    try {
+      await this.route(raw);
+    } catch (error) {
+      this.options.metrics.inc('commands_failed_total');
+      this.options.logger.error('interaction handling failed', { error, stack: error instanceof Error ? error.stack : undefined });
+    }
+  }
+
+  private async route(raw: unknown): Promise<void> {
     const parsed = parseInteraction(raw);
     if (!parsed.ok) {
-      this.options.logger.debug('ignored interaction', { reason: parsed.reason });
+      if (!parsed.answerTo) {
+        this.options.logger.debug('ignored interaction', { reason: parsed.reason });
+        return;
+      }
+      // A chat command we cannot read: tell the person instead of leaving Discord's "did not respond".
+      this.options.metrics.inc('interactions_malformed_total');
+      this.options.logger.warn('malformed interaction', { reason: parsed.reason, interactionId: parsed.answerTo.interactionId });
+      await this.answerMalformed(parsed.answerTo, parsed.reason);
       return;
     }
     const invocation = parsed.invocation;
@@ -100,6 +119,15 @@ export class CommandRouter {
     } catch (error) {
       this.options.metrics.inc('commands_failed_total');
       log.error('could not answer the interaction', { error: errorMessage(error) });
+    }
+  }
+
+  private async answerMalformed(target: AnswerableInteraction, reason: string): Promise<void> {
+    const body = { content: `tinyscribe could not read this command (${reason}); please try again.`, allowed_mentions: { parse: [] }, flags: MessageFlags.Ephemeral };
+    try {
+      await this.options.api.interactions.reply(target.interactionId, target.token, body);
+    } catch (error) {
+      this.options.logger.warn('could not answer a malformed interaction', { error: errorMessage(error) });
     }
   }
 }

@@ -30,6 +30,9 @@ const BOT_METRICS: readonly (readonly [name: string, kind: MetricKind, help: str
   ['event_loop_stalls_total', 'counter', 'Times the event loop was blocked for longer than the stall threshold.'],
   ['commands_total', 'counter', 'Slash commands received.'],
   ['commands_failed_total', 'counter', 'Slash commands that failed.'],
+  ['interactions_malformed_total', 'counter', 'Slash commands whose payload could not be read (answered with an error).'],
+  ['gateway_dispatch_errors_total', 'counter', 'Gateway events whose handler threw (logged and skipped; the process stays up).'],
+  ['gateway_entries_skipped_total', 'counter', 'Entries of gateway payloads (members, voice states) skipped for lacking the fields used.'],
 ];
 
 /** Registers the bot-wide metric families with their help texts (once at start; idempotent). */

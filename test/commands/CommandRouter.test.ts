@@ -294,4 +294,34 @@ describe('CommandRouter against a real REST client on loopback', () => {
     expect(discord.requests).toEqual([]);
     expect(metrics.get('commands_total')).toBe(0);
   });
+
+  it('answers a command whose options it cannot read with an ephemeral error, without running the handler', async () => {
+    let ran = false;
+    const { payload, id, token } = interaction('join');
+    const malformed = { ...payload, data: { ...payload.data, options: [null] } };
+    await router()
+      .register('join', async () => ((ran = true), { content: 'joined' }))
+      .handle(malformed);
+    expect(ran).toBe(false);
+    expect(discord.requests.map((r) => r.path)).toEqual([`/api/v10/interactions/${id}/${token}/callback`]);
+    const body = discord.requests[0]!.body as { type: number; data: { content: string; flags?: number } };
+    expect(body.type).toBe(4);
+    expect(body.data.flags).toBe(64);
+    expect(body.data.content).toContain('malformed options');
+    expect(metrics.get('interactions_malformed_total')).toBe(1);
+    expect(logs.some((l) => l.level === 'warn' && l.msg === 'malformed interaction' && l.reason === 'malformed options')).toBe(true);
+  });
+
+  it('never rejects, even when reading the payload throws', async () => {
+    const hostile = {
+      get type(): number {
+        throw new TypeError('boom while reading type');
+      },
+    };
+    await expect(router().handle(hostile)).resolves.toBeUndefined();
+    expect(discord.requests).toEqual([]);
+    expect(metrics.get('commands_failed_total')).toBe(1);
+    expect(logs.some((l) => l.level === 'error' && l.msg === 'interaction handling failed')).toBe(true);
+  });
 });
+

@@ -190,4 +190,36 @@ describe('parseInteraction', () => {
     expect(() => parse(payload)).not.toThrow();
     expect(parse(payload).ok).toBe(false);
   });
+
+  it.each([
+    ['an options array holding null', { options: [null] }, 'malformed options'],
+    ['options that are not an array', { options: { name: 'language' } }, 'malformed options'],
+    ['an option without a string name', { options: [{ name: 7, type: 3, value: 'de' }] }, 'malformed options'],
+    ['an option whose value is an object', { options: [{ name: 'language', type: 3, value: { de: true } }] }, 'malformed options'],
+    ['a command name that is not a string', { name: null }, 'malformed command name'],
+  ])('rejects %s with a reason and where to answer', (_name, data, reason) => {
+    const result = parse(commandPayload({}, data));
+    expect(result).toEqual({ ok: false, reason, answerTo: { interactionId: INTERACTION_ID, token: 'aW50ZXJhY3Rpb246MTE4MDAwMDAwMDAwMDAwMDAwNjpzZWNyZXQ' } });
+  });
+
+  it('rejects a member without a user object as malformed, and a channel object without an id falls back to channel_id', () => {
+    expect(parse(commandPayload({ member: { user: null, permissions: '0' } }))).toMatchObject({ ok: false, reason: 'malformed member' });
+    expect(parse(commandPayload({ member: 'alice' }))).toMatchObject({ ok: false, reason: 'malformed member' });
+    const result = parse(commandPayload({ channel: { id: 42 } }));
+    expect(result.ok && result.invocation.channelId).toBe(TEXT_CHANNEL_ID);
+  });
+
+  it('keeps only user fields of the documented types (a name is never an object)', () => {
+    const payload = commandPayload();
+    (payload.member as Json).nick = { evil: true };
+    (payload.member as Json).user = { id: USER_ID, username: 'alice', global_name: 42, avatar: ['x'] };
+    const result = parse(payload);
+    if (!result.ok) throw new Error(`rejected: ${result.reason}`);
+    expect(result.invocation.member).toEqual({ nick: null, user: { id: USER_ID, username: 'alice', discriminator: '0', global_name: null, avatar: null } });
+  });
+
+  it('does not offer an answer for payloads that are not ours to answer', () => {
+    expect(parse(commandPayload({ type: 4 }))).toEqual({ ok: false, reason: 'not a command' });
+    expect(parse(commandPayload({ token: undefined }, { options: [null] }))).toEqual({ ok: false, reason: 'missing id or token' });
+  });
 });

@@ -37,6 +37,8 @@ import { createLogger, type Logger } from './util/logger.js';
 import { Metrics } from './util/Metrics.js';
 import { systemClock } from './util/Clock.js';
 import { installShutdown } from './util/shutdown.js';
+import { installCrashHandlers } from './util/crashHandlers.js';
+import { createDispatchGuard } from './gateway/guardDispatch.js';
 import { describeStartupFailure } from './util/startupFailure.js';
 
 /** Composition root: builds every object once, wires them, connects. No logic of its own. */
@@ -67,7 +69,7 @@ async function start(config: Config): Promise<void> {
   await mkdir(config.storage.spoolDir, { recursive: true });
   const processStartedAt = clock.now();
   const settings = await SettingsStore.open({ file: config.storage.settingsFile, logger });
-  const occupancy = new VoiceOccupancy();
+  const occupancy = new VoiceOccupancy({ metrics });
   let botUserId: string | undefined;
   let applicationId: string | undefined;
 
@@ -240,21 +242,23 @@ async function start(config: Config): Promise<void> {
     .register('prompt', createPromptCommand(settings));
 
   const readiness = new GatewayReadiness({ gateway: discord.gateway, metrics, clock, logger });
-  discord.client.on(GatewayDispatchEvents.Ready, ({ data }) => {
+  // One odd gateway payload must cost a log line, not the process: every dispatch listener is guarded.
+  const guarded = createDispatchGuard({ logger, metrics });
+  discord.client.on(GatewayDispatchEvents.Ready, guarded(GatewayDispatchEvents.Ready, ({ data }) => {
     adapters.setBotUserId(data.user.id);
     occupancy.setBotUserId(data.user.id);
     botUserId = data.user.id;
     applicationId = data.application.id;
     logger.info('gateway ready', { user: data.user.username, guilds: data.guilds.length });
-  });
-  discord.client.on(GatewayDispatchEvents.GuildCreate, ({ data }) => occupancy.onGuildCreate(data));
-  discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
+  }));
+  discord.client.on(GatewayDispatchEvents.GuildCreate, guarded(GatewayDispatchEvents.GuildCreate, ({ data }) => occupancy.onGuildCreate(data)));
+  discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, guarded(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
     adapters.onVoiceStateUpdate(data);
     occupancy.onVoiceStateUpdate(data);
     if (data.guild_id && data.member) sessions?.get(data.guild_id)?.names.remember(data.user_id, data.member);
-  });
-  discord.client.on(GatewayDispatchEvents.VoiceServerUpdate, ({ data }) => adapters.onVoiceServerUpdate(data));
-  discord.client.on(GatewayDispatchEvents.InteractionCreate, ({ data }) => void router.handle(data));
+  }));
+  discord.client.on(GatewayDispatchEvents.VoiceServerUpdate, guarded(GatewayDispatchEvents.VoiceServerUpdate, ({ data }) => adapters.onVoiceServerUpdate(data)));
+  discord.client.on(GatewayDispatchEvents.InteractionCreate, guarded(GatewayDispatchEvents.InteractionCreate, ({ data }) => router.handle(data)));
 
   const loopMonitor = new EventLoopMonitor({ onStall: (gapMs) => (metrics.inc('event_loop_stalls_total'), logger.warn('event loop stalled', { gapMs })) });
   const health =
@@ -268,7 +272,7 @@ async function start(config: Config): Promise<void> {
         });
   if (health) logger.info('health listening', { port: await health.listen() });
 
-  installShutdown({
+  const shutdown = installShutdown({
     logger,
     deadlineMs: 30_000,
     steps: [
@@ -284,6 +288,8 @@ async function start(config: Config): Promise<void> {
       ['close health', async () => { loopMonitor.close(); await health?.close(); }],
     ],
   });
+  // After an uncaught error: log it, then the same orderly shutdown (segments in flight are spooled), exit 1.
+  installCrashHandlers({ logger, shutdown });
 
   // Transcripts a crash left behind are posted now (REST needs no gateway), before new sessions write theirs.
   const leftovers = await findLeftoverTranscripts(config.storage.transcriptDir, logger);

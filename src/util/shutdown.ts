@@ -21,16 +21,27 @@ export interface ShutdownOptions {
 /** Lifecycle of the shutdown: running → draining (first signal) → exited. */
 type ShutdownState = 'running' | 'draining' | 'exited';
 
+/** Why a shutdown was started other than by a signal (a crash), and the code to exit with. */
+export interface ShutdownReason {
+  readonly reason: string;
+  readonly exitCode: number;
+}
+
+/** Starts the shutdown (as SIGTERM does, or for a reason with its exit code); resolves when the steps are done. */
+export type StartShutdown = (why?: ShutdownReason) => Promise<void>;
+
 /**
  * Graceful shutdown on SIGTERM or SIGINT: runs the steps in order within the deadline (a step still
  * running when the deadline comes is abandoned, later ones are skipped), then exits 0. A second
- * signal exits at once (1). Returns the function that starts the shutdown, for tests.
+ * signal exits at once (1). Returns the function that starts the shutdown: for tests, and for a crash,
+ * which drains the same way but exits with its own (non-zero) code, even when a signal started the drain.
  */
-export function installShutdown(options: ShutdownOptions): () => Promise<void> {
+export function installShutdown(options: ShutdownOptions): StartShutdown {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const clock = options.clock ?? systemClock;
   const signals = options.signals ?? process;
   let state: ShutdownState = 'running';
+  let exitCode = 0;
   let drained: Promise<void> | undefined;
 
   /** Runs one step within what is left of the deadline; false when the deadline cut it off. */
@@ -78,6 +89,16 @@ export function installShutdown(options: ShutdownOptions): () => Promise<void> {
     exit(code);
   };
 
+  const begin = (fields: Record<string, unknown>): void => {
+    state = 'draining';
+    options.logger.info('shutting down', { ...fields, deadlineMs: options.deadlineMs });
+    drained = drain().then(() => {
+      if (state === 'exited') return;
+      options.logger.info('shutdown complete', { exitCode });
+      finish(exitCode);
+    });
+  };
+
   const onSignal = (signal: NodeJS.Signals): void => {
     if (state === 'exited') return;
     if (state === 'draining') {
@@ -85,18 +106,18 @@ export function installShutdown(options: ShutdownOptions): () => Promise<void> {
       finish(1);
       return;
     }
-    state = 'draining';
-    options.logger.info('shutting down', { signal, deadlineMs: options.deadlineMs });
-    drained = drain().then(() => {
-      if (state === 'exited') return;
-      options.logger.info('shutdown complete');
-      finish(0);
-    });
+    begin({ signal });
   };
   signals.on('SIGTERM', onSignal);
   signals.on('SIGINT', onSignal);
-  return async () => {
-    onSignal('SIGTERM');
+  return async (why) => {
+    if (!why) onSignal('SIGTERM');
+    else if (state !== 'exited') {
+      // A crash while already draining does not cut the drain short (that is what saves the spool), it only
+      // makes sure the exit says something went wrong.
+      exitCode = Math.max(exitCode, why.exitCode);
+      if (state === 'running') begin({ reason: why.reason });
+    }
     await drained;
   };
 }

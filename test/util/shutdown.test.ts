@@ -9,13 +9,13 @@ function setup(steps: ShutdownOptions['steps'], deadlineMs = 1_000) {
   const exits: number[] = [];
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  installShutdown({ logger, deadlineMs, steps, exit: (code) => exits.push(code), signals: { on: (s, l) => signals.on(s, l) } });
+  const start = installShutdown({ logger, deadlineMs, steps, exit: (code) => exits.push(code), signals: { on: (s, l) => signals.on(s, l) } });
   const exited = (): Promise<void> =>
     new Promise((resolve) => {
       const poll = (): void => (exits.length > 0 ? resolve() : void setTimeout(poll, 5));
       poll();
     });
-  return { signals, exits, lines, exited };
+  return { signals, exits, lines, exited, start };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -79,5 +79,36 @@ describe('installShutdown', () => {
     await sleep(20);
     expect(exits).toEqual([1]);
     expect(lines.some((l) => l.msg === 'second signal; exiting now')).toBe(true);
+  });
+
+  it('runs every step for a crash too, then exits with its code', async () => {
+    const order: string[] = [];
+    const { start, exits, lines } = setup([
+      ['one', async () => void order.push('one')],
+      ['two', async () => void order.push('two')],
+    ]);
+    await start({ reason: 'uncaughtException', exitCode: 1 });
+    expect(order).toEqual(['one', 'two']);
+    expect(exits).toEqual([1]);
+    expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ reason: 'uncaughtException' });
+  });
+
+  it('a crash during a signal drain lets the drain finish but makes the exit non-zero', async () => {
+    let release!: () => void;
+    const order: string[] = [];
+    const { signals, start, exits, exited } = setup([
+      ['slow', () => new Promise<void>((r) => (release = r))],
+      ['after', async () => void order.push('after')],
+    ]);
+    signals.emit('SIGTERM', 'SIGTERM');
+    await sleep(10);
+    const crashed = start({ reason: 'unhandledRejection', exitCode: 1 });
+    await sleep(10);
+    expect(exits).toEqual([]);
+    release();
+    await crashed;
+    await exited();
+    expect(order).toEqual(['after']);
+    expect(exits).toEqual([1]);
   });
 });

@@ -3,6 +3,7 @@ import { DiscordAPIError } from '@discordjs/rest';
 import type { LineAuthor } from '../transcribe/ChannelPoster.js';
 import type { Logger } from '../util/logger.js';
 import { errorMessage } from '../util/errors.js';
+import { webhookUsername } from './webhookUsername.js';
 
 /** Name of the webhook tinyscribe creates (and reuses) in a posting channel. */
 export const WEBHOOK_NAME = 'tinyscribe';
@@ -23,26 +24,33 @@ export class ChannelWebhooks {
     private readonly logger: Logger,
   ) {}
 
-  /** Sends `content` as `author`; resolves false when the channel has no usable webhook (send it plainly). */
+  /**
+   * Sends `content` as `author`; resolves false when it should be sent plainly instead: the channel has no
+   * usable webhook, or Discord refused this one message (a 4xx other than a rate limit). Refused messages are
+   * not retried through the webhook, since the same request would be refused again.
+   */
   async send(channelId: string, author: LineAuthor, content: string): Promise<boolean> {
     const hook = await this.hookFor(channelId);
     if (hook === 'unavailable') return false;
     try {
       await this.api.webhooks.execute(hook.id, hook.token, {
         content,
-        username: author.name.slice(0, 80),
+        username: webhookUsername(author.name),
         ...(author.avatarUrl ? { avatar_url: author.avatarUrl } : {}),
         allowed_mentions: { parse: [] },
       });
       return true;
     } catch (error) {
-      if (error instanceof DiscordAPIError && (error.status === 404 || error.status === 403)) {
+      if (!(error instanceof DiscordAPIError) || error.status < 400 || error.status >= 500 || error.status === 429) throw error;
+      if (error.status === 404 || error.status === 403 || error.status === 401) {
         // Deleted or taken away meanwhile: fall back for this channel.
         this.hooks.set(channelId, Promise.resolve('unavailable'));
         this.logger.warn('channel webhook is gone; posting plain messages', { channelId, error: errorMessage(error) });
         return false;
       }
-      throw error;
+      // Something in this message (a name, an avatar URL) was refused: this batch goes out plainly, the hook stays.
+      this.logger.warn('webhook refused a message; posting it plainly', { channelId, status: error.status, code: error.code, error: errorMessage(error) });
+      return false;
     }
   }
 

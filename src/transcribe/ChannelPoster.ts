@@ -1,6 +1,8 @@
+import { DiscordAPIError } from '@discordjs/rest';
 import type { Clock, TimerHandle } from '../util/Clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
+import { namePrefix } from './formatLine.js';
 
 /** Discord's limit on message content. */
 export const MAX_MESSAGE_CHARS = 2000;
@@ -70,7 +72,7 @@ export class ChannelPoster {
       queue = { lines: [], timer: undefined, sending: false, lastSentAt: 0 };
       this.queues.set(channelId, queue);
     }
-    queue.lines.push({ text: truncate(line), author });
+    queue.lines.push({ text: truncate(line, Math.max(1, MAX_MESSAGE_CHARS - fallbackOverhead(author))), author });
     if (queue.lines.length > this.maxQueuedLines) {
       queue.lines.shift();
       this.options.metrics.inc('posts_dropped_lines_total');
@@ -116,9 +118,11 @@ export class ChannelPoster {
         this.options.metrics.inc('posts_sent_total');
         break;
       } catch (error) {
-        if (attempt >= this.maxAttempts) {
+        // Discord refusing the request itself (400 Invalid Form Body, 403, 404) would refuse it again.
+        const permanent = isPermanent(error);
+        if (permanent || attempt >= this.maxAttempts) {
           this.options.metrics.inc('posts_failed_total');
-          this.options.logger.error('could not post transcript lines', { channelId, error });
+          this.options.logger.error('could not post transcript lines', { channelId, error, attempts: attempt, permanent });
           break;
         }
         // A retry is a send too: keep the channel's pace instead of hammering a channel that just refused.
@@ -145,18 +149,36 @@ export class ChannelPoster {
   }
 }
 
-function truncate(line: string): string {
-  return line.length <= MAX_MESSAGE_CHARS ? line : `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…`;
+function truncate(line: string, max: number): string {
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/**
+ * Characters a line gains when an authored (webhook-mode) message falls back to a plain one: the sender then
+ * puts `**Name**: ` before every line. Messages are measured as they would be sent plainly, so the fallback
+ * stays within Discord's limit too (a webhook message is a little shorter than it could be; nothing is lost).
+ */
+function fallbackOverhead(author: LineAuthor | undefined): number {
+  return author ? namePrefix(author.name).length : 0;
 }
 
 /** Removes from `lines` as many whole lines of the first line's author as fit in one message and joins them. */
 function takeMessage(lines: QueuedLine[]): string {
   const first = lines.shift();
+  const overhead = fallbackOverhead(first?.author);
   let content = first?.text ?? '';
-  while (lines.length > 0 && sameAuthor(lines[0]!.author, first?.author) && content.length + 1 + lines[0]!.text.length <= MAX_MESSAGE_CHARS) {
-    content += `\n${lines.shift()!.text}`;
+  let plainLength = content.length + overhead;
+  while (lines.length > 0 && sameAuthor(lines[0]!.author, first?.author) && plainLength + 1 + overhead + lines[0]!.text.length <= MAX_MESSAGE_CHARS) {
+    const next = lines.shift()!.text;
+    content += `\n${next}`;
+    plainLength += 1 + overhead + next.length;
   }
   return content;
+}
+
+/** A 4xx other than a rate limit: the same request would be refused again. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
 function sameAuthor(a: LineAuthor | undefined, b: LineAuthor | undefined): boolean {

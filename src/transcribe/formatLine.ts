@@ -15,11 +15,17 @@ export function formatText(text: string, delayedFrom?: number): string {
   return `${escapeMarkdown(defuseMentions(text.trim()))}${delayedNote(delayedFrom)}`;
 }
 
+/** What the plain-message fallback puts before each webhook-mode line (its length counts against the limit). */
+export function namePrefix(name: string): string {
+  return `${formatName(name)}: `;
+}
+
 /** Re-attaches the name to each line of webhook-mode content, for the plain-message fallback. */
 export function withNamePrefix(name: string, content: string): string {
+  const prefix = namePrefix(name);
   return content
     .split('\n')
-    .map((line) => `${formatName(name)}: ${line}`)
+    .map((line) => `${prefix}${line}`)
     .join('\n');
 }
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/util/Clock.js';
 import { DiscordSimulator } from '../sim/discord/index.js';
 import { ChannelPoster, MAX_MESSAGE_CHARS, type ChannelPosterOptions } from '../../src/transcribe/ChannelPoster.js';
+import { withNamePrefix } from '../../src/transcribe/formatLine.js';
 import { createLogger } from '../../src/util/logger.js';
 import { Metrics } from '../../src/util/Metrics.js';
 import { ManualClock } from '../util/ManualClock.js';
@@ -320,4 +321,74 @@ describe('ChannelPoster against the Discord simulator (real @discordjs/rest)', (
       await sim.close();
     }
   }, 30_000);
+});
+
+describe('ChannelPoster in webhook mode falling back to plain messages (simulator, real @discordjs/rest)', () => {
+  /** The poster wired as main.ts wires it when the channel has no webhook: each line gets `**Name**: ` back. */
+  async function plainFallbackRig() {
+    const sim = await DiscordSimulator.start();
+    const rest = new REST({ version: '10', api: sim.apiUrl, retries: 0 }).setToken(sim.token);
+    const api = new API(rest);
+    const metrics = new Metrics();
+    const errors: Record<string, unknown>[] = [];
+    const poster = new ChannelPoster({
+      send: async (channelId, content, author) => {
+        const plain = author ? withNamePrefix(author.name, content) : content;
+        await api.channels.createMessage(channelId, { content: plain, allowed_mentions: { parse: [] } });
+      },
+      clock: systemClock,
+      metrics,
+      minIntervalMs: 50,
+      logger: createLogger({ level: 'error', write: (line) => errors.push(JSON.parse(line) as Record<string, unknown>) }),
+    });
+    const close = async (): Promise<void> => {
+      rest.clearHashSweeper();
+      rest.clearHandlerSweeper();
+      await sim.close();
+    };
+    const posts = () => sim.records.rest.filter((r) => r.method === 'POST' && r.route === '/channels/:channelId/messages');
+    return { sim, poster, metrics, errors, posts, close };
+  }
+
+  it('batches authored lines so that the prefixed message still fits 2,000 characters', async () => {
+    const rig = await plainFallbackRig();
+    try {
+      const channel = rig.sim.guild.textChannelId;
+      const author = { name: 'Ally' };
+      // Three 660-character lines fit 2,000 unprefixed (1,982) but not with `**Ally**: ` before each (2,012).
+      const texts = ['11', '22', '33', '44'].map((d) => `${d} ${'and then we talked about it again '.repeat(19)}`.slice(0, 660));
+      for (const text of texts) rig.poster.post(channel, text, author);
+      // A single line as long as a message may be: cut so that it fits with its prefix, too.
+      rig.poster.post(channel, 'y'.repeat(3000), author);
+      await rig.poster.idle();
+      expect(rig.posts().map((r) => r.status).every((s) => s === 200)).toBe(true);
+      const messages = rig.sim.records.messages.filter((m) => m.channelId === channel);
+      for (const m of messages) expect(m.content.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+      const lines = messages.flatMap((m) => m.content.split('\n'));
+      expect(lines.slice(0, 4)).toEqual(texts.map((t) => `**Ally**: ${t}`));
+      expect(lines[4]).toMatch(/^\*\*Ally\*\*: y+…$/);
+      expect(lines[4]).toHaveLength(MAX_MESSAGE_CHARS);
+      expect(rig.metrics.get('posts_failed_total')).toBe(0);
+    } finally {
+      await rig.close();
+    }
+  }, 20_000);
+
+  it('does not retry a message Discord refused with a 400, counts it, and goes on with the next one', async () => {
+    const rig = await plainFallbackRig();
+    try {
+      const channel = rig.sim.guild.textChannelId;
+      rig.sim.failNext(/^\/channels\/\d+\/messages$/, 400, { code: 50035, message: 'Invalid Form Body' });
+      rig.poster.post(channel, 'refused');
+      await rig.poster.idle();
+      rig.poster.post(channel, 'next');
+      await rig.poster.idle();
+      expect(rig.posts().map((r) => r.status)).toEqual([400, 200]);
+      expect(rig.sim.records.messages.map((m) => m.content)).toEqual(['next']);
+      expect(rig.metrics.get('posts_failed_total')).toBe(1);
+      expect(rig.errors.find((l) => l.msg === 'could not post transcript lines')).toMatchObject({ attempts: 1, permanent: true });
+    } finally {
+      await rig.close();
+    }
+  }, 20_000);
 });

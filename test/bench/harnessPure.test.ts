@@ -127,6 +127,8 @@ describe('CI gate and targets', () => {
   });
   it('divides baseline by tinyscribe per scenario and limit', () => {
     expect(ratioTable([row(), row({ impl: 'baseline', steadyRssMb: 210, peakRssMb: 270 })])).toContain('| speakers-10 | 256 | 3.00× | 3.00× |');
+    const detail = (impl: 'tinyscribe' | 'baseline', anonMb: number) => ({ name: 'speakers-10', impl, limitMb: 256, anonMb, fileMb: 55, heapUsedMb: null, heapTotalMb: null, externalMb: null, arrayBuffersMb: null, cgroupMaxUsageMb: null, cpuSeconds: 1, audioSeconds: 1 });
+    expect(ratioTable([row(), row({ impl: 'baseline', steadyRssMb: 210, peakRssMb: 270 })], [detail('tinyscribe', 20), detail('baseline', 50)])).toContain('| 3.00× | 3.00× | 2.50× (50 ÷ 20 MB) |');
   });
 });
 

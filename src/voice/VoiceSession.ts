@@ -13,9 +13,14 @@ import type { Clock, TimerHandle } from '../util/Clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/Metrics.js';
 import { TinyscribeError, errorMessage } from '../util/errors.js';
-import { VoiceSessionStatus } from './VoiceSessionStatus.js';
 
-export { VoiceSessionStatus };
+/** Lifecycle of one guild's transcription session. */
+export enum VoiceSessionStatus {
+  Joining = 'joining',
+  Listening = 'listening',
+  Closing = 'closing',
+  Closed = 'closed',
+}
 
 /** Who started the session, where it listens and where it writes. */
 export interface VoiceSessionTarget {

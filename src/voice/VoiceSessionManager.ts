@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { VoiceSession, VoiceSessionDeps, VoiceSessionTarget } from './VoiceSession.js';
-import { VoiceSessionStatus } from './VoiceSessionStatus.js';
+import { VoiceSession, VoiceSessionStatus, type VoiceSessionDeps, type VoiceSessionTarget } from './VoiceSession.js';
 import { DisplayNames, type FetchMember } from './DisplayNames.js';
 import { SessionGuard, type GuardEndReason } from './SessionGuard.js';
 import { TranscriptFile } from '../transcribe/TranscriptFile.js';
@@ -100,11 +99,6 @@ export class VoiceSessionManager {
 
   /** Joins and starts listening; throws SESSION_EXISTS if the guild already has a session, or the voice error. */
   async start(input: StartSessionInput): Promise<ActiveSession> {
-    if (this.sessions.has(input.guildId)) throw new TinyscribeError('SESSION_EXISTS', 'a session already runs in this guild');
-    // The voice stack (@discordjs/voice and DAVE's native addon) loads with the first session, so an idle bot does not
-    // carry it (≈ 4 MB of RSS; docs/benchmarks.md). Cached after the first time.
-    const { VoiceSession } = await import('./VoiceSession.js');
-    // Checked again: another /join for this guild may have started while the module loaded.
     if (this.sessions.has(input.guildId)) throw new TinyscribeError('SESSION_EXISTS', 'a session already runs in this guild');
     const { attachmentLimit, postMode, ...target } = input;
     const full: VoiceSessionTarget = { ...target, sessionId: randomUUID() };

@@ -54,6 +54,9 @@ export interface VoiceSessionEvents {
   lost: [reason: string];
 }
 
+/** Rejoins in a row (no Ready in between) before a join is given up. */
+const MAX_JOIN_REJOINS = 4;
+
 /**
  * Joins one voice channel and hears every speaker in it, one subscription per speaker for the whole
  * session. Owns the voice connection, the RTP tap and the speakers; hands packets to the sinks.
@@ -114,11 +117,21 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     receiver.speaking.on('start', this.onSpeakingStart);
     receiver.ssrcMap.on('create', this.onSsrc);
     receiver.ssrcMap.on('update', this.onSsrcUpdate);
+    // @discordjs/voice answers every voice close but 4014 (4016, 4017, 4006…) with an immediate op 4 rejoin, no
+    // backoff: a voice server that keeps refusing got ~6 op 4 a second until the timeout, eating the shard's 120/min
+    // send budget (heartbeats queue behind it). Give the join up after a few rejoins in a row instead.
+    const refused = new AbortController();
+    const onJoinState = (_old: unknown, state: { status: VoiceConnectionStatus }): void => {
+      if (state.status === VoiceConnectionStatus.Signalling && connection.rejoinAttempts >= MAX_JOIN_REJOINS) refused.abort();
+    };
+    connection.on('stateChange', onJoinState);
     try {
-      await entersState(connection, VoiceConnectionStatus.Ready, this.deps.joinTimeoutMs ?? 20_000);
+      await entersState(connection, VoiceConnectionStatus.Ready, AbortSignal.any([AbortSignal.timeout(this.deps.joinTimeoutMs ?? 20_000), refused.signal]));
     } catch (error) {
       this.close();
-      throw new TinyscribeError('VOICE_JOIN_TIMEOUT', 'Could not connect to the voice channel in time', { cause: error });
+      throw new TinyscribeError('VOICE_JOIN_TIMEOUT', refused.signal.aborted ? 'The voice server kept refusing the connection' : 'Could not connect to the voice channel in time', { cause: error });
+    } finally {
+      connection.off('stateChange', onJoinState);
     }
     if (this.statusValue !== VoiceSessionStatus.Joining) return;
     connection.on('stateChange', this.onConnectionState);

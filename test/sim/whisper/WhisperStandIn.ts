@@ -168,6 +168,14 @@ export class WhisperStandIn extends EventEmitter<WhisperStandInEvents> {
     for (let i = 0; i < n; i++) this.faults.push({ kind: 'reset' });
   }
 
+  /**
+   * The next `n` requests are answered by `respond` once their body was read (recorded with outcome 'hung'): it
+   * writes whatever it likes (a 1 byte/s drip, a 50 MB body, headers and then nothing). close()/down() end it.
+   */
+  respondRawNext(n: number, respond: (res: http.ServerResponse) => void): void {
+    for (let i = 0; i < n; i++) this.faults.push({ kind: 'raw', respond });
+  }
+
   /** Drops queued faults. Faults are taken in the order they were queued, one per request. */
   clearFaults(): void {
     this.faults.length = 0;
@@ -321,6 +329,11 @@ export class WhisperStandIn extends EventEmitter<WhisperStandInEvents> {
       const body = Buffer.concat(chunks, draft.bytes);
       if (fault?.kind === 'hang') {
         this.finish(draft, 'hung', res);
+        return;
+      }
+      if (fault?.kind === 'raw') {
+        this.finish(draft, 'hung', res);
+        fault.respond(res);
         return;
       }
       if (fault?.kind === 'fail') {

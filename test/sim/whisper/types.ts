@@ -46,7 +46,12 @@ export interface FailSpec {
 }
 
 /** One queued fault; each request to the endpoint takes the oldest one. */
-export type Fault = { readonly kind: 'fail'; readonly spec: FailSpec } | { readonly kind: 'hang' } | { readonly kind: 'reset' };
+export type Fault =
+  | { readonly kind: 'fail'; readonly spec: FailSpec }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'reset' }
+  /** respondRawNext: after the body was read, `respond` owns the response (slow drips, huge or endless bodies). */
+  | { readonly kind: 'raw'; readonly respond: (res: import('node:http').ServerResponse) => void };
 
 /** The uploaded file as the stand-in understood it (format fields absent if the WAV was rejected). */
 export interface RecordedFile {

@@ -26,6 +26,7 @@ const BOT_METRICS: readonly (readonly [name: string, kind: MetricKind, help: str
   ['posts_sent_total', 'counter', 'Messages posted to text channels.'],
   ['posts_failed_total', 'counter', 'Messages that could not be posted.'],
   ['voice_datagrams_rejected_total', 'counter', 'Voice UDP datagrams dropped before decoding (malformed, or the receiver threw on them).'],
+  ['voice_messages_rejected_total', 'counter', 'Voice WebSocket messages from the voice server that the voice library could not handle (dropped).'],
   ['voice_reconnects_total', 'counter', 'Voice connections that left the ready state (rejoin, resume or loss).'],
   ['event_loop_stalls_total', 'counter', 'Times the event loop was blocked for longer than the stall threshold.'],
   ['commands_total', 'counter', 'Slash commands received.'],

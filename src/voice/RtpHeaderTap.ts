@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { VoiceConnectionStatus, type VoiceConnection, type VoiceConnectionState } from '@discordjs/voice';
+import { MethodGuard } from './MethodGuard.js';
 
 /**
  * Reads the RTP header (SSRC, sequence, timestamp) of every datagram on the voice UDP socket, just
@@ -22,11 +23,6 @@ import { VoiceConnectionStatus, type VoiceConnection, type VoiceConnectionState 
  * {@link attached} stays false and the bot runs on arrival times (SpeakerSegmenter's arrival-time timeline,
  * with a jitter allowance; see the design note at the top of src/audio/SpeakerSegmenter.ts).
  */
-/** The part of @discordjs/voice's VoiceUDPSocket the guard replaces (private in its .d.ts, but a plain method at run time). */
-interface GuardableUdp extends EventEmitter {
-  onMessage: (buffer: Buffer) => void;
-}
-
 export class RtpHeaderTap {
   /** Header of the most recent datagram (valid while `fresh`). */
   ssrc = -1;
@@ -40,16 +36,35 @@ export class RtpHeaderTap {
   attached = false;
 
   private udp: EventEmitter | undefined;
-  /** The socket's own `onMessage` while our guard replaces it (restored on detach). */
-  private guarded: { readonly udp: GuardableUdp; readonly original: (buffer: Buffer) => void } | undefined;
+  /**
+   * Guards in front of the library's sockets (see MethodGuard). The voice UDP socket is not connect()ed, so it takes
+   * datagrams from any sender, and @discordjs/voice 0.19.2's receiver reads the SSRC at offset 8 of anything longer
+   * than 8 bytes: a 9–11 byte datagram threw a RangeError inside a dgram callback. Its voice WebSocket parses
+   * server messages without checks (a session description with `d: null`, a 1-byte binary frame). VoiceUDPSocket
+   * and VoiceWebSocket both forward through their own `onMessage`, looked up at call time, so the guards sit in front
+   * of every listener, ours and the library's, for the socket's lifetime.
+   */
+  private readonly udpGuard: MethodGuard<Buffer>;
+  private readonly wsGuard: MethodGuard<unknown>;
   private networking: EventEmitter | undefined;
   private connection: VoiceConnection | undefined;
 
-  /** `onRejected` hears each dropped datagram: `undefined` for a malformed length, else what a listener threw. */
-  constructor(private readonly onRejected: (error: unknown) => void = () => {}) {
+  /**
+   * `onDatagramRejected` hears each dropped datagram (`undefined` for a malformed length, else what a listener threw);
+   * `onMessageRejected` each voice WebSocket message the library could not handle.
+   */
+  constructor(
+    private readonly onDatagramRejected: (error: unknown) => void = () => {},
+    onMessageRejected: (error: unknown) => void = () => {},
+  ) {
     this.onDatagram = this.onDatagram.bind(this);
-    this.guardedMessage = this.guardedMessage.bind(this);
     this.onConnectionState = this.onConnectionState.bind(this);
+    // 8 bytes is a keep-alive echo; RTP needs a 12-byte header. Nothing Discord sends is 9–11 bytes long.
+    this.udpGuard = new MethodGuard<Buffer>('onMessage', (error) => {
+      this.rejected++;
+      this.onDatagramRejected(error);
+    }, (buffer) => !(buffer.length > 8 && buffer.length < 12));
+    this.wsGuard = new MethodGuard<unknown>('onMessage', onMessageRejected);
     this.onNetworkingState = this.onNetworkingState.bind(this);
   }
 
@@ -63,7 +78,8 @@ export class RtpHeaderTap {
   /** Stops listening everywhere. */
   detach(): void {
     this.connection?.off('stateChange', this.onConnectionState);
-    this.unguard();
+    this.udpGuard.clear();
+    this.wsGuard.clear();
     this.connection = undefined;
     this.setNetworking(undefined);
   }
@@ -105,66 +121,30 @@ export class RtpHeaderTap {
     this.networking = networking;
     if (networking) {
       networking.on('stateChange', this.onNetworkingState);
-      this.setUdp(Reflect.get(Reflect.get(networking, 'state') ?? {}, 'udp') as EventEmitter | undefined);
+      this.onNetworkingState(undefined, Reflect.get(networking, 'state'));
     } else {
       this.setUdp(undefined);
+      this.wsGuard.set(undefined);
     }
   }
 
   private onNetworkingState(_old: unknown, state: unknown): void {
     this.setUdp(Reflect.get(state ?? {}, 'udp') as EventEmitter | undefined);
+    this.wsGuard.set(Reflect.get(state ?? {}, 'ws') as object | undefined);
   }
 
   private setUdp(udp: EventEmitter | undefined): void {
     if (udp === this.udp) return;
     this.udp?.off('message', this.onDatagram);
-    this.unguard();
+    this.udpGuard.set(undefined);
     this.udp = udp;
     this.fresh = false;
     if (udp && typeof udp.prependListener === 'function') {
       udp.prependListener('message', this.onDatagram);
       this.attached = true;
-      this.guard(udp as GuardableUdp);
+      this.udpGuard.set(udp);
     } else {
       this.attached = false;
-    }
-  }
-
-  /**
-   * The voice UDP socket is not connect()ed, so it takes datagrams from any sender, and @discordjs/voice 0.19.2's
-   * receiver reads the SSRC at offset 8 of anything longer than 8 bytes: a 9–11 byte datagram throws a RangeError
-   * inside a dgram listener, which is an uncaught exception that ends the process. VoiceUDPSocket forwards each
-   * datagram through its own `onMessage(buffer)` method (looked up at call time), so an own property on the instance
-   * puts this guard in front of every 'message' listener, ours and the library's, across the socket's lifetime.
-   */
-  private guard(udp: GuardableUdp): void {
-    if (typeof udp.onMessage !== 'function') return;
-    this.guarded = { udp, original: udp.onMessage };
-    udp.onMessage = this.guardedMessage;
-  }
-
-  private unguard(): void {
-    if (!this.guarded) return;
-    if (this.guarded.udp.onMessage === this.guardedMessage) this.guarded.udp.onMessage = this.guarded.original;
-    this.guarded = undefined;
-  }
-
-  /** Per-packet path: a length check and a try block; allocates nothing for well-formed datagrams. */
-  private guardedMessage(buffer: Buffer): void {
-    const guarded = this.guarded;
-    if (!guarded) return;
-    // 8 bytes is a keep-alive echo; RTP needs a 12-byte header. Nothing Discord sends is 9–11 bytes long.
-    if (buffer.length > 8 && buffer.length < 12) {
-      this.rejected++;
-      this.onRejected(undefined);
-      return;
-    }
-    try {
-      guarded.original.call(guarded.udp, buffer);
-    } catch (error) {
-      // Whatever a listener throws on one datagram must not take the process (and every session) with it.
-      this.rejected++;
-      this.onRejected(error);
     }
   }
 }

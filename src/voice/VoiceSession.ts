@@ -77,12 +77,20 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     super();
     this.startedAt = deps.clock.now();
     this.log = deps.logger.child({ guildId: target.guildId, sessionId: target.sessionId });
-    this.tap = new RtpHeaderTap((error) => {
-      deps.metrics.inc('voice_datagrams_rejected_total');
-      // A flood must not flood the log: the first few, then one in a thousand.
-      const n = this.tap.rejected;
-      if (n <= 5 || n % 1000 === 0) this.log.warn('voice datagram dropped', { rejected: n, ...(error === undefined ? { reason: 'malformed length' } : { error }) });
-    });
+    let wsRejected = 0;
+    this.tap = new RtpHeaderTap(
+      (error) => {
+        deps.metrics.inc('voice_datagrams_rejected_total');
+        // A flood must not flood the log: the first few, then one in a thousand.
+        const n = this.tap.rejected;
+        if (n <= 5 || n % 1000 === 0) this.log.warn('voice datagram dropped', { rejected: n, ...(error === undefined ? { reason: 'malformed length' } : { error }) });
+      },
+      (error) => {
+        deps.metrics.inc('voice_messages_rejected_total');
+        wsRejected++;
+        if (wsRejected <= 5 || wsRejected % 1000 === 0) this.log.warn('voice server message dropped', { rejected: wsRejected, error });
+      },
+    );
     this.onSpeakingStart = this.onSpeakingStart.bind(this);
     this.onSsrc = this.onSsrc.bind(this);
     this.onSsrcUpdate = this.onSsrcUpdate.bind(this);

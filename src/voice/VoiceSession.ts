@@ -68,6 +68,8 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
   private readonly tap: RtpHeaderTap;
   private readonly speakers = new Map<string, SpeakerReceiver>();
   private idleTimer: TimerHandle | undefined;
+  /** The mid-session rejoin storm was seen (and 'lost' emitted once). */
+  private refusedNoticed = false;
   private readonly log: Logger;
 
   constructor(
@@ -221,7 +223,16 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     if (old.status === VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Destroyed) {
       this.deps.metrics.inc('voice_reconnects_total');
     }
-    if (state.status === VoiceConnectionStatus.Disconnected) {
+    if (state.status === VoiceConnectionStatus.Signalling && this.connection && this.connection.rejoinAttempts >= MAX_JOIN_REJOINS) {
+      // The same op 4 storm as during a join (see start()), now mid-session: the voice server keeps closing (4016,
+      // 4017…) before the connection is Ready again. Give the session up; on a later tick, because the library is
+      // still inside its state change and reads the connection's adapter right after.
+      if (!this.refusedNoticed) {
+        this.refusedNoticed = true;
+        this.log.warn('voice server keeps refusing the connection', { rejoinAttempts: this.connection.rejoinAttempts });
+        setImmediate(() => this.emit('lost', 'refused'));
+      }
+    } else if (state.status === VoiceConnectionStatus.Disconnected) {
       // Either the library reconnects (Signalling/Connecting soon) or we were removed from the channel.
       const connection = this.connection;
       if (!connection) return;

@@ -1,12 +1,13 @@
 /**
- * Adversarial round 2, item 5 (4016 / silent voice server): the voice server misbehaves during /join. Whatever it does, /join must get a clear
- * answer within Discord's window (deferred in 3 s, the edit before the 15-minute token expiry; we ask for ~30 s),
+ * The voice server keeps refusing (4016 / a silent voice server; found in the second adversarial round), during /join
+ * or mid-session. Whatever it does, /join must get a clear answer within Discord's window (deferred in 3 s, the edit before the 15-minute token expiry; we ask for ~30 s),
  * the process must stay up, it must not hammer the main gateway with op 4 (Discord allows 120 gateway sends a
  * minute and closes the shard with 4008 beyond that: every guild would go dark), and a later /join must work.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscordSimulator } from '../sim/discord/index.js';
-import { botErrors, sleep } from './audioSupport.js';
+import { sleep } from './audioSupport.js';
+import { transcriptLines } from './rig.js';
 import { startRig, type Rig } from './rig.js';
 
 let rig: Rig | undefined;
@@ -36,7 +37,7 @@ function joinRequests(sim: DiscordSimulator, from = 0): number {
   return sim.records.voiceStateRequests.slice(from).filter((r) => r.channelId !== null).length;
 }
 
-describe('break2: voice handshake faults during /join', () => {
+describe('a voice server that keeps refusing', () => {
   it('the voice server closes with 4016 (unknown encryption mode) after SELECT_PROTOCOL: /join fails clearly, without an op 4 storm', async () => {
     rig = await startRig();
     const { sim, bot } = rig;
@@ -80,4 +81,26 @@ describe('break2: voice handshake faults during /join', () => {
     const again = await join(sim, 30_000);
     expect(again.answer).toMatch(/Transcribing/);
   }, 90_000);
+
+  it('mid-session: the session ends with a notice instead of an op 4 storm, and the bot stays up', async () => {
+    rig = await startRig();
+    const { sim, bot } = rig;
+    sim.setVoiceState(sim.guild.id, sim.members.alice, sim.guild.voiceChannelId);
+    const first = await join(sim, 30_000);
+    expect(first.answer).toMatch(/Transcribing/);
+    const messagesBefore = sim.records.messages.length;
+    sim.on('voiceOp', (record) => {
+      if (record.op === 1 && record.guildId) sim.closeVoice(record.guildId, 4016, 'Unknown encryption mode');
+    });
+    const from = sim.records.voiceStateRequests.length;
+    sim.closeVoice(sim.guild.id, 4016, 'Unknown encryption mode');
+    await sleep(8_000);
+    expect(bot.child.exitCode).toBeNull();
+    // A handful of rejoins, then a leave: not hundreds of op 4 in a few seconds.
+    expect(joinRequests(sim, from)).toBeLessThanOrEqual(10);
+    expect(sim.records.voiceStateRequests.at(-1)?.channelId).toBeNull();
+    // People in the channel are told the session ended (the end notice with the transcript files).
+    expect(sim.records.messages.length).toBeGreaterThan(messagesBefore);
+    expect(transcriptLines(sim)).toEqual([]);
+  }, 60_000);
 });

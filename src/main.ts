@@ -255,6 +255,7 @@ async function start(config: Config): Promise<void> {
   discord.client.on(GatewayDispatchEvents.VoiceStateUpdate, guarded(GatewayDispatchEvents.VoiceStateUpdate, ({ data }) => {
     adapters.onVoiceStateUpdate(data);
     occupancy.onVoiceStateUpdate(data);
+    sessions?.onVoiceStateUpdate(data.guild_id, data.user_id, data.channel_id);
     if (data.guild_id && data.member) sessions?.get(data.guild_id)?.names.remember(data.user_id, data.member);
   }));
   discord.client.on(GatewayDispatchEvents.VoiceServerUpdate, guarded(GatewayDispatchEvents.VoiceServerUpdate, ({ data }) => adapters.onVoiceServerUpdate(data)));

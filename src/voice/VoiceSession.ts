@@ -58,8 +58,9 @@ export interface VoiceSessionEvents {
 const MAX_JOIN_REJOINS = 4;
 
 /**
- * Joins one voice channel and hears every speaker in it, one subscription per speaker for the whole
- * session. Owns the voice connection, the RTP tap and the speakers; hands packets to the sinks.
+ * Joins one voice channel and hears every speaker in it, one subscription per speaker while they are in the
+ * channel (a speaker who leaves is dropped, so a long session's state follows who is there, not who ever spoke).
+ * Owns the voice connection, the RTP tap and the speakers; hands packets to the sinks.
  */
 export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
   readonly startedAt: number;
@@ -96,6 +97,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     this.onSpeakingStart = this.onSpeakingStart.bind(this);
     this.onSsrc = this.onSsrc.bind(this);
     this.onSsrcUpdate = this.onSsrcUpdate.bind(this);
+    this.onSsrcDelete = this.onSsrcDelete.bind(this);
     this.onConnectionState = this.onConnectionState.bind(this);
     this.checkIdle = this.checkIdle.bind(this);
   }
@@ -127,6 +129,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     receiver.speaking.on('start', this.onSpeakingStart);
     receiver.ssrcMap.on('create', this.onSsrc);
     receiver.ssrcMap.on('update', this.onSsrcUpdate);
+    receiver.ssrcMap.on('delete', this.onSsrcDelete);
     // @discordjs/voice answers every voice close but 4014 (4016, 4017, 4006…) with an immediate op 4 rejoin, no
     // backoff: a voice server that keeps refusing got ~6 op 4 a second until the timeout, eating the shard's 120/min
     // send budget (heartbeats queue behind it). Give the join up after a few rejoins in a row instead.
@@ -166,6 +169,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
       connection.receiver.speaking.off('start', this.onSpeakingStart);
       connection.receiver.ssrcMap.off('create', this.onSsrc);
       connection.receiver.ssrcMap.off('update', this.onSsrcUpdate);
+      connection.receiver.ssrcMap.off('delete', this.onSsrcDelete);
       try {
         if (connection.state.status !== VoiceConnectionStatus.Destroyed) connection.destroy();
       } catch (error) {
@@ -197,13 +201,36 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     this.onSsrc(data);
   }
 
-  /** Removes a speaker (opted out mid-session, or left): its audio so far is sealed. */
+  /**
+   * The library saw voice op 13 (client disconnect) and forgot the user's SSRC: that user left the voice server.
+   * The only other ssrcMap delete is by SSRC, which the library never calls, so this is always a departure.
+   */
+  private onSsrcDelete(data: { userId: string }): void {
+    this.dropSpeaker(data.userId);
+  }
+
+  /**
+   * A member's voice state changed (VOICE_STATE_UPDATE): if they are no longer in the channel we listen to (left
+   * voice, or moved elsewhere), their speaker is dropped. Otherwise every speaker of a 6-hour public session would
+   * keep its receiver, segmenter arrays and receive stream to the end. Compared with the connection's channel,
+   * which @discordjs/voice follows when the bot itself is moved. A user who comes back gets a new speaker on their
+   * next speaking start.
+   */
+  onMemberVoiceState(userId: string, channelId: string | null): void {
+    if (!this.speakers.has(userId)) return;
+    const listening = this.connection?.joinConfig.channelId ?? this.target.voiceChannelId;
+    if (channelId !== listening) this.dropSpeaker(userId);
+  }
+
+  /** Removes a speaker (opted out mid-session, or left): its open segment is sealed and handed on, its stream destroyed, its decoder returned. */
   dropSpeaker(userId: string): void {
     const speaker = this.speakers.get(userId);
     if (!speaker) return;
-    speaker.close();
+    // Out of the map first: closing seals the segment, and whatever onSegment does must not find a half-closed speaker.
     this.speakers.delete(userId);
+    speaker.close();
     this.deps.metrics.set('speakers_active', Math.max(0, this.deps.metrics.get('speakers_active') - 1));
+    this.log.debug('speaker dropped', { userId });
   }
 
   private checkIdle(): void {

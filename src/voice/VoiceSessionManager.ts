@@ -156,6 +156,17 @@ export class VoiceSessionManager {
     return self;
   }
 
+  /**
+   * A VOICE_STATE_UPDATE for a member: the guild's session drops their speaker if they left its channel. Gateway
+   * JSON is not validated upstream, so a payload whose channel is neither null nor an id is ignored (dropping a
+   * speaker mid-utterance on a bad payload would cost their audio until their next speaking start).
+   */
+  onVoiceStateUpdate(guildId: string | undefined, userId: unknown, channelId: unknown): void {
+    if (guildId === undefined || typeof userId !== 'string') return;
+    if (channelId !== null && (typeof channelId !== 'string' || channelId.length === 0)) return;
+    this.sessions.get(guildId)?.session.onMemberVoiceState(userId, channelId);
+  }
+
   /** Ends a guild's session; returns it, or undefined if none ran. */
   stop(guildId: string, reason: SessionEndReason = 'leave'): ActiveSession | undefined {
     const active = this.sessions.get(guildId);

@@ -9,7 +9,7 @@ import type { Metrics } from '../util/Metrics.js';
 const LISTENER_SAMPLE_PACKETS = 50;
 
 /**
- * One speaker's subscription for the whole session. We subscribe once (Manual end: the stream never
+ * One speaker's subscription while they are in the channel. We subscribe once (Manual end: the stream never
  * ends on its own) instead of per utterance, so the first packet of every utterance lands in a stream
  * that already exists: no lost onsets, no listener build-up. The receiver destroys a stream on a
  * decryption error; we subscribe again at once, and the sink (which owns the segment in progress)

@@ -19,6 +19,16 @@ export interface LineAuthor {
  */
 export type SendMessage = (channelId: string, content: string, author?: LineAuthor) => Promise<void>;
 
+/**
+ * What became of one posted line:
+ * - `sent`: Discord accepted the message that carries it;
+ * - `refused`: Discord refused that message for good (a 4xx other than 429: the channel is gone, the bot may not
+ *   post there, the form is invalid); the same request would be refused again;
+ * - `failed`: not sent although it might be later (attempts used up on 429/5xx/network errors, or dropped from an
+ *   overflowing queue).
+ */
+export type PostResult = 'sent' | 'refused' | 'failed';
+
 export interface ChannelPosterOptions {
   readonly send: SendMessage;
   readonly clock: Clock;
@@ -35,6 +45,8 @@ export interface ChannelPosterOptions {
 interface QueuedLine {
   readonly text: string;
   readonly author: LineAuthor | undefined;
+  /** Settles the promise post() returned; one closure per queued line, so bounded by maxQueuedLines. */
+  readonly done: (result: PostResult) => void;
 }
 
 interface ChannelQueue {
@@ -65,19 +77,25 @@ export class ChannelPoster {
   /**
    * Queues one line (already formatted and escaped) for a channel. Lines with an author (webhook mode) are
    * merged only with the same author's neighbouring lines, so each message carries one speaker's name.
+   * Resolves once the line's fate is known (see {@link PostResult}); never rejects, so callers that only queue a
+   * line may ignore it, while the spool drainer waits for `sent` before it deletes the audio.
    */
-  post(channelId: string, line: string, author?: LineAuthor): void {
+  post(channelId: string, line: string, author?: LineAuthor): Promise<PostResult> {
     let queue = this.queues.get(channelId);
     if (!queue) {
       queue = { lines: [], timer: undefined, sending: false, lastSentAt: 0 };
       this.queues.set(channelId, queue);
     }
-    queue.lines.push({ text: truncate(line, Math.max(1, MAX_MESSAGE_CHARS - fallbackOverhead(author))), author });
+    const result = new Promise<PostResult>((done) => {
+      queue.lines.push({ text: truncate(line, Math.max(1, MAX_MESSAGE_CHARS - fallbackOverhead(author))), author, done });
+    });
     if (queue.lines.length > this.maxQueuedLines) {
-      queue.lines.shift();
+      // 'failed', not 'refused': Discord never saw the line, so a caller that can (the spool drainer) tries it again.
+      queue.lines.shift()!.done('failed');
       this.options.metrics.inc('posts_dropped_lines_total');
     }
     this.schedule(channelId, queue);
+    return result;
   }
 
   /** Resolves when every queued line has been sent (or given up). */
@@ -110,12 +128,15 @@ export class ChannelPoster {
   private async flush(channelId: string, queue: ChannelQueue): Promise<void> {
     if (queue.lines.length === 0) return this.settle(channelId, queue);
     const author = queue.lines[0]?.author;
-    const content = takeMessage(queue.lines);
+    const taken = takeMessage(queue.lines);
+    const content = taken.map((l) => l.text).join('\n');
     queue.sending = true;
+    let result: PostResult = 'failed';
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.send(channelId, content, author);
         this.options.metrics.inc('posts_sent_total');
+        result = 'sent';
         break;
       } catch (error) {
         // Discord refusing the request itself (400 Invalid Form Body, 403, 404) would refuse it again.
@@ -123,6 +144,7 @@ export class ChannelPoster {
         if (permanent || attempt >= this.maxAttempts) {
           this.options.metrics.inc('posts_failed_total');
           this.options.logger.error('could not post transcript lines', { channelId, error, attempts: attempt, permanent });
+          result = permanent ? 'refused' : 'failed';
           break;
         }
         // A retry is a send too: keep the channel's pace instead of hammering a channel that just refused.
@@ -131,6 +153,7 @@ export class ChannelPoster {
     }
     queue.sending = false;
     queue.lastSentAt = this.options.clock.now();
+    for (const line of taken) line.done(result);
     if (queue.lines.length > 0) this.schedule(channelId, queue);
     else this.settle(channelId, queue);
   }
@@ -162,18 +185,18 @@ function fallbackOverhead(author: LineAuthor | undefined): number {
   return author ? namePrefix(author.name).length : 0;
 }
 
-/** Removes from `lines` as many whole lines of the first line's author as fit in one message and joins them. */
-function takeMessage(lines: QueuedLine[]): string {
-  const first = lines.shift();
-  const overhead = fallbackOverhead(first?.author);
-  let content = first?.text ?? '';
-  let plainLength = content.length + overhead;
-  while (lines.length > 0 && sameAuthor(lines[0]!.author, first?.author) && plainLength + 1 + overhead + lines[0]!.text.length <= MAX_MESSAGE_CHARS) {
-    const next = lines.shift()!.text;
-    content += `\n${next}`;
-    plainLength += 1 + overhead + next.length;
+/** Removes from `lines` (not empty) as many whole lines of the first line's author as fit in one message. */
+function takeMessage(lines: QueuedLine[]): QueuedLine[] {
+  const first = lines.shift()!;
+  const overhead = fallbackOverhead(first.author);
+  const taken = [first];
+  let plainLength = first.text.length + overhead;
+  while (lines.length > 0 && sameAuthor(lines[0]!.author, first.author) && plainLength + 1 + overhead + lines[0]!.text.length <= MAX_MESSAGE_CHARS) {
+    const next = lines.shift()!;
+    taken.push(next);
+    plainLength += 1 + overhead + next.text.length;
   }
-  return content;
+  return taken;
 }
 
 /** A 4xx other than a rate limit: the same request would be refused again. */

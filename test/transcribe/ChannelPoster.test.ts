@@ -219,12 +219,14 @@ describe('ChannelPoster', () => {
       maxAttempts: 3,
       fails: (_channel, _attempt, content) => content.includes('doomed'),
     });
-    h.poster.post('text-1', 'doomed line');
+    const doomedResult = h.poster.post('text-1', 'doomed line');
     await h.run(10);
-    h.poster.post('text-1', 'next line');
+    const nextResult = h.poster.post('text-1', 'next line');
     const idle = h.poster.idle();
     await h.run(10_000);
     await idle;
+    // Not a 4xx from Discord: the line might go through later, so a caller that still has it may try again.
+    expect([await doomedResult, await nextResult]).toEqual(['failed', 'sent']);
     const doomed = h.calls.filter((c) => c.content === 'doomed line');
     expect(doomed).toHaveLength(3);
     expect(doomed.every((c) => c.ok === false)).toBe(true);
@@ -259,14 +261,32 @@ describe('ChannelPoster', () => {
     expect(h.callsTo('text-1').map((c) => c.at)).toEqual([0, 1300, 2600]);
   });
 
+  it('resolves each line once the message that carries it is accepted, not when it is queued', async () => {
+    const h = harness({ minIntervalMs: 1000, latencyMs: () => 300, fails: (_channel, attempt) => attempt === 1 });
+    const settled: string[] = [];
+    const track = (name: string, result: Promise<string>) => void result.then((r) => settled.push(`${name}:${r}`));
+    track('a', h.poster.post('text-1', 'a'));
+    track('b', h.poster.post('text-1', 'b'));
+    // Attempt 1 (a + b in one message) fails at 300 ms; the retry starts at 1300 ms and is accepted at 1600 ms.
+    await h.run(1550);
+    expect(settled).toEqual([]);
+    await h.run(100);
+    expect(settled).toEqual(['a:sent', 'b:sent']);
+    expect(h.calls.map((c) => [c.content, c.ok])).toEqual([
+      ['a\nb', false],
+      ['a\nb', true],
+    ]);
+  });
+
   it('drops the oldest lines beyond maxQueuedLines and counts them', async () => {
     const h = harness({ minIntervalMs: 1000, maxQueuedLines: 5 });
     const lines = Array.from({ length: 12 }, (_, i) => `line ${i}`);
-    for (const l of lines) h.poster.post('text-1', l);
+    const results = lines.map((l) => h.poster.post('text-1', l));
     expect(h.poster.pendingLines).toBe(5);
     expect(h.metrics.get('posts_dropped_lines_total')).toBe(7);
     await h.run(5000);
     expect(h.delivered('text-1')).toEqual(lines.slice(7));
+    expect(await Promise.all(results)).toEqual([...Array<string>(7).fill('failed'), ...Array<string>(5).fill('sent')]);
     expect(h.calls).toHaveLength(1);
   });
 
@@ -379,10 +399,11 @@ describe('ChannelPoster in webhook mode falling back to plain messages (simulato
     try {
       const channel = rig.sim.guild.textChannelId;
       rig.sim.failNext(/^\/channels\/\d+\/messages$/, 400, { code: 50035, message: 'Invalid Form Body' });
-      rig.poster.post(channel, 'refused');
+      const refused = rig.poster.post(channel, 'refused');
       await rig.poster.idle();
-      rig.poster.post(channel, 'next');
+      const next = rig.poster.post(channel, 'next');
       await rig.poster.idle();
+      expect([await refused, await next]).toEqual(['refused', 'sent']);
       expect(rig.posts().map((r) => r.status)).toEqual([400, 200]);
       expect(rig.sim.records.messages.map((m) => m.content)).toEqual(['next']);
       expect(rig.metrics.get('posts_failed_total')).toBe(1);

@@ -73,7 +73,9 @@ const noop = (): void => {};
  *        │
  *   SpoolDrainer: oldest first, one at a time; on start-up (after a crash or redeploy), after each spool write
  *   (after its backoff: 2 s doubling to 60 s) and at once when a live upload succeeds. The transcript is posted
- *   with its original time BEFORE the file is deleted (a crash in between repeats a line, never loses one).
+ *   with its original time, and the file is deleted only AFTER Discord accepted the message carrying it (or the
+ *   line was dropped on purpose). At-least-once: a crash in between posts the line again after the restart,
+ *   never loses it (the entry's life in detail: design note in SpoolDrainer.ts).
  *
  * Each file is a playable WAV (exact header) followed by a JSON trailer with the segment's metadata (guild,
  * channel, user, session, start time, loudness), so one file is self-contained.

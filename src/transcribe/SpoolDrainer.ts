@@ -8,7 +8,7 @@ import { ServiceFaultNotice } from './ServiceFaultNotice.js';
 import type { Spool, SpoolEntry } from './Spool.js';
 import type { SpoolFileSegment } from './SpoolFileSegment.js';
 import type { Transcriber } from './Transcriber.js';
-import type { HallucinationCheck, PipelineWarning, TranscriptListener, WarningListener } from './TranscriptEvents.js';
+import type { HallucinationCheck, PipelineWarning, Transcript, TranscriptListener, WarningListener } from './TranscriptEvents.js';
 
 /** Defaults of {@link SpoolDrainerOptions}. */
 export const SPOOL_DRAINER_DEFAULTS = {
@@ -22,7 +22,10 @@ export const SPOOL_DRAINER_DEFAULTS = {
 export interface SpoolDrainerOptions {
   readonly spool: Spool;
   readonly transcriber: Transcriber;
-  /** Same callback as the live pipeline's; called with `fromSpool: true` and the original startedAt. */
+  /**
+   * Same callback as the live pipeline's; called with `fromSpool: true` and the original startedAt. The entry is
+   * deleted only once the promise it returns resolves (the line is in Discord, or dropped on purpose).
+   */
   readonly onTranscript: TranscriptListener;
   /** Returns true for texts to drop. Default: keep everything that is not blank. */
   readonly isHallucination?: HallucinationCheck;
@@ -44,16 +47,45 @@ export interface SpoolDrainerOptions {
 
 type Outcome = 'next' | 'backoff' | 'stopped';
 
+/** A transcript handed over but not delivered yet, kept so that a retry neither re-uploads the audio nor re-appends the file. */
+interface Undelivered {
+  readonly name: string;
+  readonly transcript: Transcript;
+}
+
 const noop = (): void => {};
+
+/*
+ * Design note, the life of a spool entry (see also Spool.ts):
+ *
+ *   oldest entry ─▶ transcribe ─┬─ failed (outage, service fault) ──▶ kept, backoff (2 s doubling to 60 s)
+ *                               ├─ rejected (400, 413…) ─────────────▶ deleted, warned
+ *                               ├─ blank / hallucination ────────────▶ deleted (dropped on purpose)
+ *                               └─ text ─▶ onTranscript(…) ─▶ promise ─┬─ resolved: Discord accepted the message
+ *                                                                      │  carrying the line, or it was dropped on
+ *                                                                      │  purpose (opted-out speaker, channel that
+ *                                                                      │  refuses it for good) ──▶ deleted
+ *                                                                      └─ rejected: not posted (yet) ──▶ kept, the
+ *                                                                         text cached, backoff; the retry re-posts
+ *                                                                         the cached text (no new upload) marked
+ *                                                                         `redelivered`, so the transcript file
+ *                                                                         gets the line once
+ *
+ * At-least-once: the file is deleted only AFTER Discord took the line. A crash (SIGKILL, OOM) between Discord's
+ * answer and the unlink, or a shutdown that gives up waiting for a rate-limited channel while the message still goes
+ * out, leaves the entry on disk, and the next process posts that line a second time. A line posted twice is the
+ * accepted price; a line lost is not. Such a repeat reaches the channel only: after a restart the session (and its
+ * transcript file) is gone, and spooled lines of finished sessions are only posted.
+ */
 
 /**
  * Uploads spooled segments one at a time, oldest first: at start(), when told something was spooled
  * (notify(), after the current backoff), and immediately when a live upload succeeds (kick()).
  * While uploads fail it backs off exponentially (capped) on the injected clock. On success it hands the
- * transcript to `onTranscript` (fromSpool: true) and deletes the entry. A service fault (rejected key, wrong URL,
- * unparseable answer) keeps the entry and backs off like an outage, so fixing the setup transcribes the backlog; it
- * is reported to the ServiceFaultNotice. Only a failure about the recording itself (400, 413…) deletes the entry
- * (counted and warned), since sending it again cannot help.
+ * transcript to `onTranscript` (fromSpool: true) and deletes the entry once that delivered it (see the design
+ * note above). A service fault (rejected key, wrong URL, unparseable answer) keeps the entry and backs off like an
+ * outage, so fixing the setup transcribes the backlog; it is reported to the ServiceFaultNotice. Only a failure
+ * about the recording itself (400, 413…) deletes the entry (counted and warned), since sending it again cannot help.
  */
 export class SpoolDrainer {
   private readonly spool: Spool;
@@ -77,6 +109,8 @@ export class SpoolDrainer {
   private kickedSinceFailure = false;
   private strikeName: string | undefined;
   private strikes = 0;
+  /** One slot: entries are delivered one at a time, so at most one transcript waits for Discord. */
+  private undelivered: Undelivered | undefined;
 
   constructor(options: SpoolDrainerOptions) {
     this.spool = options.spool;
@@ -96,6 +130,7 @@ export class SpoolDrainer {
     m.define('spool_upload_failures_total', 'counter', 'Failed upload attempts of spooled segments');
     m.define('segments_filtered_total', 'counter', 'Transcripts dropped as hallucinations or blank');
     m.define('segments_failed_total', 'counter', 'Segments the server rejected for good (not retried)');
+    m.define('spool_delivery_failures_total', 'counter', 'Spooled transcripts Discord did not take; their entries were kept');
   }
 
   /** Starts draining now (what an earlier process left, after a crash or redeploy). */
@@ -198,6 +233,9 @@ export class SpoolDrainer {
   }
 
   private async uploadOne(entry: SpoolEntry): Promise<Outcome> {
+    const cached = this.undelivered;
+    // Transcribed already, Discord did not take it: post the same text again rather than upload the audio again.
+    if (cached?.name === entry.name) return this.deliver(entry, cached.transcript);
     let segment: SpoolFileSegment;
     try {
       segment = await this.spool.open(entry);
@@ -211,6 +249,7 @@ export class SpoolDrainer {
     const meta = segment.meta;
     const abort = new AbortController();
     this.abort = abort;
+    let text: string;
     try {
       const result = await this.transcriber.transcribe({
         audio: segment,
@@ -220,22 +259,16 @@ export class SpoolDrainer {
       });
       this.strikeName = undefined;
       this.serviceNotice.recovered();
-      const text = result.text.trim();
+      text = result.text.trim();
       const info = { durationMs: meta.durationMs, rmsDbfs: meta.rmsDbfs, speechMs: meta.speechMs, noSpeechProb: result.noSpeechProb };
       if (text.length === 0 || this.isHallucination(text, info)) {
+        // Dropped on purpose (blank or a hallucination): nothing to deliver, the entry goes.
         this.metrics.inc('segments_filtered_total');
         this.logger.debug('spool drainer: transcript filtered', { file: entry.name, text });
-      } else {
-        // Deliver before deleting: a crash in between repeats a transcript instead of losing it.
-        try {
-          this.onTranscript({ meta, text, fromSpool: true });
-        } catch (error) {
-          this.logger.error('onTranscript listener threw', { error });
-        }
+        this.metrics.inc('spool_uploaded_total');
+        await this.spool.remove(entry);
+        return 'next';
       }
-      this.metrics.inc('spool_uploaded_total');
-      await this.spool.remove(entry);
-      return 'next';
     } catch (error) {
       if (abort.signal.aborted || this.closed) return 'stopped';
       this.metrics.inc('spool_upload_failures_total');
@@ -266,6 +299,49 @@ export class SpoolDrainer {
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }
+    return this.deliver(entry, { meta, text, fromSpool: true });
+  }
+
+  /**
+   * Hands a transcript to `onTranscript` and deletes the entry only once that says the line is delivered (or
+   * dropped on purpose); otherwise keeps the entry and the text for a retry after the backoff.
+   */
+  private async deliver(entry: SpoolEntry, transcript: Transcript): Promise<Outcome> {
+    // Cached before the hand-over: whatever happens next, a retry of this entry in this process is a redelivery.
+    this.undelivered = { name: entry.name, transcript: { ...transcript, redelivered: true } };
+    const abort = new AbortController();
+    this.abort = abort;
+    let delivered: Promise<void>;
+    try {
+      delivered = Promise.resolve(this.onTranscript(transcript));
+    } catch (error) {
+      // A listener bug: keeping the audio (and backing off) is safer than deleting speech nobody saw.
+      delivered = Promise.reject(error);
+    }
+    try {
+      const settled = await untilAborted(delivered, abort.signal);
+      if (settled === 'aborted') {
+        // Shutting down while Discord has not taken the line: the entry stays for the next start. Should the line
+        // still go out before this process exits, delete the entry after all (if the exit comes first, the line is
+        // posted twice: the at-least-once trade-off).
+        delivered.then(
+          () => this.spool.remove(entry),
+          () => undefined,
+        );
+        return 'stopped';
+      }
+    } catch (error) {
+      if (this.closed) return 'stopped';
+      this.metrics.inc('spool_delivery_failures_total');
+      this.logger.warn('spool drainer: transcript not delivered, keeping the entry', { file: entry.name, failures: this.failures + 1, error });
+      return 'backoff';
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
+    }
+    if (this.undelivered?.name === entry.name) this.undelivered = undefined;
+    this.metrics.inc('spool_uploaded_total');
+    await this.spool.remove(entry);
+    return 'next';
   }
 
   /** Records a retryable failure of `entry`; true once it has failed `maxStrikes` times with the server healthy in between. */
@@ -285,5 +361,20 @@ export class SpoolDrainer {
     } catch (error) {
       this.logger.error('onWarning listener threw', { error });
     }
+  }
+}
+
+/** Waits for `promise` (its rejection is thrown) unless `signal` aborts first, which yields 'aborted'. */
+async function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<'done' | 'aborted'> {
+  if (signal.aborted) return 'aborted';
+  let onAbort: () => void = noop;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise.then(() => 'done' as const), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

@@ -6,10 +6,21 @@ export interface Transcript {
   readonly text: string;
   /** True when the audio went through the disk spool first (it may arrive after later speech of the same speaker). */
   readonly fromSpool: boolean;
+  /**
+   * True when the spool drainer hands over the same spool entry's transcript again in this process because the
+   * earlier hand-over was not delivered: the line was already written to the session's transcript file then.
+   */
+  readonly redelivered?: boolean;
 }
 
-/** Receives transcripts; called synchronously, must not throw (throws are logged and swallowed). */
-export type TranscriptListener = (transcript: Transcript) => void;
+/**
+ * Receives transcripts; called synchronously, must not throw. It may return a promise that settles with the
+ * line's fate: it resolves once Discord accepted the line, or the line was dropped on purpose (opted-out speaker,
+ * a channel that refuses it for good), and rejects when the line could not be delivered now. The spool drainer
+ * deletes an entry only after that promise resolved (at-least-once delivery of spooled speech); the live pipeline
+ * does not wait. Returning nothing means "done".
+ */
+export type TranscriptListener = (transcript: Transcript) => void | Promise<void>;
 
 /** What the hallucination filter gets to look at besides the text. */
 export interface HallucinationInfo {

@@ -379,11 +379,19 @@ export class TranscriptionPipeline {
   }
 
   private deliver(transcript: Transcript): void {
+    let delivered: void | Promise<void>;
     try {
-      this.onTranscript(transcript);
+      delivered = this.onTranscript(transcript);
     } catch (error) {
       this.logger.error('onTranscript listener threw', { error });
+      return;
     }
+    // The live path does not wait for Discord: its audio was never on disk and is released already, so there is
+    // nothing to keep until the line is posted (a crash before that loses the line, as it loses speech in memory).
+    // Waiting here would hold later speech of every speaker behind a rate-limited channel.
+    void Promise.resolve(delivered).catch((error: unknown) => {
+      this.logger.warn('pipeline: a live transcript line was not posted', { userId: transcript.meta.userId, error });
+    });
   }
 
   private kickDrainer(): void {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUARANTINE_DIR, Spool } from '../../src/transcribe/Spool.js';
 import { SpoolDrainer, type SpoolDrainerOptions } from '../../src/transcribe/SpoolDrainer.js';
+import type { Transcript } from '../../src/transcribe/TranscriptEvents.js';
 import { Metrics } from '../../src/util/Metrics.js';
 import { ManualClock } from '../util/ManualClock.js';
 import {
@@ -358,5 +359,111 @@ describe('SpoolDrainer', () => {
     expect(sink.texts).toEqual(['done-in-time (spool)']);
     expect(spool.list().map((e) => e.id)).toEqual([2]);
     expect(transcriber.calls).toHaveLength(1);
+  });
+
+  describe('at-least-once delivery (the entry goes only once Discord has the line)', () => {
+    /** A listener whose hand-overs the test settles, like the bot's handler waiting for ChannelPoster. */
+    const controlledListener = () => {
+      const handed: { t: Transcript; resolve: () => void; reject: (e: unknown) => void }[] = [];
+      const onTranscript = (t: Transcript): Promise<void> =>
+        new Promise<void>((resolve, reject) => {
+          handed.push({ t, resolve, reject });
+        });
+      return { handed, onTranscript };
+    };
+
+    it('keeps the entry while the line waits, keeps it (and the text) when not delivered, retries after the backoff without a new upload', async () => {
+      const spool = await openSpool();
+      const m = meta({ startedAt: 100 });
+      await spool.write(new MemSegment(1, m, 'patience'));
+      transcriber.auto = () => ({});
+      const listener = controlledListener();
+      const drainer = makeDrainer(spool, { onTranscript: listener.onTranscript });
+      drainer.start();
+      await until(() => listener.handed.length === 1);
+      await settle();
+      expect(spool.count).toBe(1); // handed over is not delivered
+      expect(drainer.busy).toBe(true);
+
+      listener.handed[0]!.reject(new Error('429 for ever'));
+      await until(() => !drainer.busy);
+      expect(spool.count).toBe(1);
+      expect(metrics.get('spool_delivery_failures_total')).toBe(1);
+      expect(metrics.get('spool_uploaded_total')).toBe(0);
+
+      await advance(drainer, 999);
+      expect(listener.handed).toHaveLength(1);
+      clock.advance(1);
+      await until(() => listener.handed.length === 2);
+      // The same text again, marked so that the transcript file does not get it twice; Whisper is not asked again.
+      expect(listener.handed.map((h) => h.t)).toEqual([
+        { meta: m, text: 'patience', fromSpool: true },
+        { meta: m, text: 'patience', fromSpool: true, redelivered: true },
+      ]);
+      expect(transcriber.calls).toHaveLength(1);
+
+      listener.handed[1]!.resolve();
+      await until(() => !drainer.busy);
+      expect(spool.count).toBe(0);
+      expect(await readdir(dir)).toEqual([]);
+      expect(metrics.get('spool_uploaded_total')).toBe(1);
+    });
+
+    it('delivers one entry at a time: the next is not uploaded before the previous line is delivered', async () => {
+      const spool = await openSpool();
+      await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'one'));
+      await spool.write(new MemSegment(2, meta({ startedAt: 200 }), 'two'));
+      transcriber.auto = () => ({});
+      const listener = controlledListener();
+      const drainer = makeDrainer(spool, { onTranscript: listener.onTranscript });
+      drainer.start();
+      await until(() => listener.handed.length === 1);
+      await settle();
+      expect(transcriber.calls.map((c) => c.word)).toEqual(['one']);
+      listener.handed[0]!.resolve();
+      await until(() => listener.handed.length === 2);
+      expect(spool.list().map((e) => e.id)).toEqual([2]);
+      listener.handed[1]!.resolve();
+      await until(() => !drainer.busy);
+      expect(spool.count).toBe(0);
+    });
+
+    it('keeps the entry when the listener throws (a bug must not delete speech nobody saw)', async () => {
+      const spool = await openSpool();
+      await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'kept'));
+      transcriber.auto = () => ({});
+      const drainer = makeDrainer(spool, {
+        onTranscript: () => {
+          throw new Error('listener bug');
+        },
+      });
+      drainer.start();
+      await until(() => !drainer.busy);
+      expect(spool.count).toBe(1);
+      expect(metrics.get('spool_delivery_failures_total')).toBe(1);
+    });
+
+    it('close() while the line waits for Discord: resolves at the deadline with the entry kept; a line that still goes out deletes it', async () => {
+      const spool = await openSpool();
+      await spool.write(new MemSegment(1, meta({ startedAt: 100 }), 'late'));
+      await spool.write(new MemSegment(2, meta({ startedAt: 200 }), 'untouched'));
+      transcriber.auto = () => ({});
+      const listener = controlledListener();
+      const drainer = makeDrainer(spool, { onTranscript: listener.onTranscript });
+      drainer.start();
+      await until(() => listener.handed.length === 1);
+      let closed = false;
+      void drainer.close(2_000).then(() => (closed = true));
+      clock.advance(1_999);
+      await settle();
+      expect(closed).toBe(false);
+      clock.advance(1);
+      await until(() => closed && !drainer.busy);
+      expect(spool.count).toBe(2);
+      listener.handed[0]!.resolve(); // posted during the rest of the shutdown
+      await until(() => spool.count === 1);
+      expect(spool.list().map((e) => e.id)).toEqual([2]);
+      expect(transcriber.calls).toHaveLength(1);
+    });
   });
 });

@@ -118,7 +118,7 @@ async function start(config: Config): Promise<void> {
   // Messages are written for people and never carry a response body (failureText.ts); the details are in the logs.
   const onWarning = (message: string, warning: { code: string; segment?: { textChannelId: string } }): void => {
     logger.warn(message, { code: warning.code });
-    if (warning.segment) poster.post(warning.segment.textChannelId, `⚠️ ${message}`);
+    if (warning.segment) void poster.post(warning.segment.textChannelId, `⚠️ ${message}`);
   };
   const spool = await Spool.open({ dir: config.storage.spoolDir, maxBytes: config.storage.spoolMaxBytes, metrics, logger, onWarning, clock });
   // One notice for drainer and pipeline: a rejected key is one episode, announced once per channel.

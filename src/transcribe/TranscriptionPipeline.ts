@@ -252,6 +252,8 @@ export class TranscriptionPipeline {
       return;
     }
     this.uploadSettled(job);
+    // A job spooled meanwhile (close() deadline) ignores this late answer: its spool entry is now its only way out,
+    // delivered at-least-once by the drainer; posting it here as well would post it twice and gain nothing.
     if (job.state === 'uploading') this.onSuccess(job, result);
     this.pump();
   }

@@ -27,6 +27,12 @@ export interface AudioOptions {
   readonly trimTrailingSilence: boolean;
   /** Without RTP timestamps, arrival-time lateness up to this is treated as network jitter, not loss. */
   readonly arrivalJitterMs: number;
+  /**
+   * Reorder (jitter) buffer on the RTP path: a packet that arrives ahead of a missing one waits up to this long
+   * for it, and at most ceil(reorderHoldMs / 20) packets wait at once. Packets in order never wait. 0 turns it off
+   * (an overtaken packet's slot is then concealed and the packet dropped as late).
+   */
+  readonly reorderHoldMs: number;
   /** Upper bound on Opus decoders ever created (they are pooled and never freed). */
   readonly maxDecoders: number;
   /**
@@ -52,6 +58,9 @@ export const DEFAULT_AUDIO_OPTIONS = {
   minSpeechMs: 100,
   trimTrailingSilence: true,
   arrivalJitterMs: 60,
+  // 60 ms: UDP jitter of a few tens of ms reorders neighbours; three frames cover it at the cost of ≤ 60 ms delay
+  // only after a real loss (the segment is not uploaded before silenceGapMs anyway).
+  reorderHoldMs: 60,
   // Discord's voice channel user limit tops out at 99, so everyone in a full channel can talk at once. Created lazily
   // and kept (pooled, never freed): one @discordjs/opus 16 kHz mono decoder measured 44 KB of anonymous RSS on Node 22
   // (100 and 300 created after a warm-up, /proc/self/status RssAnon), so 99 cost ≈ 4.4 MB and only at such a peak.
@@ -99,6 +108,7 @@ export function resolveAudioOptions(partial: Partial<AudioOptions> = {}): AudioO
   check(Number.isFinite(o.speechThresholdDbfs) && o.speechThresholdDbfs < 0, 'speechThresholdDbfs must be a negative number');
   check(o.minSpeechMs >= 0, 'minSpeechMs must be ≥ 0');
   check(o.arrivalJitterMs >= 0, 'arrivalJitterMs must be ≥ 0');
+  check(isInt(o.reorderHoldMs) && o.reorderHoldMs >= 0 && o.reorderHoldMs < o.silenceGapMs, 'reorderHoldMs must be an integer in [0, silenceGapMs)');
   check(isInt(o.maxDecoders) && o.maxDecoders >= 1, 'maxDecoders must be an integer ≥ 1');
   check(o.decoderIdleMs >= 0, 'decoderIdleMs must be ≥ 0');
   check(isInt(o.decoderResetPlcCalls) && o.decoderResetPlcCalls >= 0, 'decoderResetPlcCalls must be an integer ≥ 0');

@@ -8,13 +8,22 @@ import type { DecoderPool } from './DecoderPool.js';
 import { SILENCE_DBFS, storeFrameRmsDbfs } from './energy.js';
 import type { OpusDecoder } from './OpusDecoder.js';
 import type { PcmSlabPool } from './PcmSlabPool.js';
+import { NO_SSRC, REORDER, ReorderBuffer, type OrderedPacketSink } from './ReorderBuffer.js';
 import { FRAME_BYTES, FRAME_MS, type Segment, type SegmentMeta } from './Segment.js';
 import { SlabSegment } from './SlabSegment.js';
 
 /*
  * Design note: one speaker's segmenter. @discordjs/voice hands us bare Opus packets; RtpHeaderTap reads each
  * datagram's RTP sequence and timestamp just before the library does (the header is not encrypted in the
- * rtpsize modes), so the segmenter places every packet on the AUDIO's own 48 kHz timeline, not on arrival time:
+ * rtpsize modes), so the segmenter places every packet on the AUDIO's own 48 kHz timeline, not on arrival time.
+ * UDP may deliver a packet after a later one, so RTP packets first pass a small ReorderBuffer (sequence order):
+ *
+ *   arrival:  f0 f1 f3 f2 f4 ...   f3 is held (≤ reorderHoldMs, ≤ ceil(reorderHoldMs/20) packets) until f2 comes,
+ *   placed:   f0 f1 f2 f3 f4 ...   then both go on in order (audio_reordered_packets); in-order packets never wait.
+ *             If f2 never comes the hold expires (next packet, or checkIdle) and the gap is concealed as below;
+ *             a packet behind what was already placed is dropped (audio_late_packets). Held packets are always
+ *             placed before a seal (checkIdle, flush, close), a new SSRC, or a packet without RTP, so nothing is
+ *             stuck or moved across segments.
  *
  *   RTP timestamp ──▶  |f0|f1|f2|  |f4|f5|......(1.4 s, no packets)......|f76|f77|  ...
  *   20 ms slots        |  audio |PLC| audio |                               | new segment
@@ -83,7 +92,8 @@ const KIND_SILENCE_PACKET = 3;
  * Turns one speaker's Opus packets into sealed, time-true PCM segments held in the shared slab pool.
  * One instance per speaker, reused across segments; all working memory is allocated in the constructor.
  *
- * Timeline: the RTP timestamp is the authority (wrap-safe u32 arithmetic); without RTP, arrival time.
+ * Timeline: the RTP timestamp is the authority (wrap-safe u32 arithmetic), packets taken in RTP sequence order
+ * (a ReorderBuffer holds the few that overtook a missing one, for at most reorderHoldMs); without RTP, arrival time.
  * Each packet fills exactly one 20 ms slot (Discord sends 20 ms frames; a packet the decoder rejects, or
  * one that decodes to any other length, is counted as corrupt and its slot concealed with PLC). Holes: ≤ maxPlcMs → PLC; shorter than
  * silenceGapMs → digital silence capped at maxInsertedSilenceMs; longer, backwards, or a new SSRC → the
@@ -102,6 +112,10 @@ export class SpeakerSegmenter {
 
   private readonly maxFrames: number;
   private readonly lateWindowTicks: number;
+  /** Puts RTP packets back in sequence order before they are placed (see the design note). */
+  private readonly reorder: ReorderBuffer;
+  /** The reorder buffer's sink: place() for an RTP packet. Made once here, so delivering allocates nothing. */
+  private readonly placeRtp: OrderedPacketSink;
   /** Slab indices of the open segment, in order (capacity: one max-length segment). */
   private readonly slabs: Int32Array;
   private slabCount = 0;
@@ -155,6 +169,9 @@ export class SpeakerSegmenter {
     this.frameDb = new Float32Array(this.maxFrames);
     this.frameKind = new Uint8Array(this.maxFrames);
     this.sortScratch = new Float32Array(this.maxFrames);
+    this.placeRtp = (opus, sequence, timestamp, ssrc, arrivedAt) => this.place(opus, true, sequence, timestamp, ssrc, arrivedAt);
+    // A packet up to silenceGapMs behind is late; further behind it can only be a new stream (sequence reset).
+    this.reorder = new ReorderBuffer(Math.ceil(this.o.reorderHoldMs / FRAME_MS), this.o.reorderHoldMs, this.o.silenceGapMs / FRAME_MS, this.placeRtp);
   }
 
   /** True while a segment is being built. */
@@ -174,13 +191,30 @@ export class SpeakerSegmenter {
 
   /**
    * One Opus packet from this speaker, with its RTP header fields or null when the tap had none.
-   * Per-packet path: this code allocates nothing (no closures, arrays, objects or strings); the only
-   * allocation is the new Buffer that the native decode() returns. Never throws, never blocks.
+   * Per-packet path: this code allocates nothing (no closures, arrays, objects or strings; the reorder buffer
+   * keeps a reference to `opus`, never a copy); the only allocation is the new Buffer that the native decode()
+   * returns. Never throws, never blocks.
    */
   onPacket(opus: Buffer, rtp: RtpInfo | null): void {
     if (this.closed) return;
     const now = this.clock.now();
     this.lastArrivalMs = now;
+    if (rtp === null) {
+      // Arrival-time path, as without a reorder buffer; RTP packets still held go first so none is overtaken.
+      this.reorder.drain();
+      this.place(opus, false, 0, 0, NO_SSRC, now);
+      return;
+    }
+    const result = this.reorder.push(opus, rtp.sequence, rtp.timestamp, rtp.ssrc ?? NO_SSRC, now);
+    if (result === REORDER.late || result === REORDER.duplicate) this.metrics.inc(AUDIO_METRIC.latePackets);
+    else if (result === REORDER.reordered) this.metrics.inc(AUDIO_METRIC.reorderedPackets);
+  }
+
+  /**
+   * Places one packet on the timeline: RTP ones in sequence order (from the reorder buffer, `now` = its arrival
+   * time), others as they arrive. Per-packet path: allocates nothing.
+   */
+  private place(opus: Buffer, hasRtp: boolean, sequence: number, timestamp: number, ssrc: number, now: number): void {
     if (this.decoder === null) {
       this.decoder = this.decoders.acquire();
       if (this.decoder === null) {
@@ -193,16 +227,16 @@ export class SpeakerSegmenter {
     let missing = 0; // 20 ms slots between the previous packet and this one
     if (!this.open) {
       this.startSegment(now);
-    } else if (rtp !== null && this.rtpValid) {
-      const step = (rtp.timestamp - this.lastTs) >>> 0;
-      const newSsrc = rtp.ssrc !== undefined && rtp.ssrc !== this.lastSsrc;
+    } else if (hasRtp && this.rtpValid) {
+      const step = (timestamp - this.lastTs) >>> 0;
+      const newSsrc = ssrc !== NO_SSRC && ssrc !== this.lastSsrc;
       if (newSsrc) {
         this.restart(now);
       } else if (step === 0 || step > U32_HALF) {
-        // Not forward. A reordered or duplicated packet (sequence not advancing, shortly behind) lost
-        // its slot to PLC already: drop it. Anything else is a new stream.
+        // Not forward. A duplicated packet or one the reorder buffer could not wait for (sequence not advancing,
+        // shortly behind) lost its slot to PLC already: drop it. Anything else is a new stream.
         const back = step === 0 ? 0 : U32_RANGE - step;
-        const seqStep = (rtp.sequence - this.lastSeq) & 0xffff;
+        const seqStep = (sequence - this.lastSeq) & 0xffff;
         if (back <= this.lateWindowTicks && (seqStep === 0 || seqStep > 0x8000)) {
           this.metrics.inc(AUDIO_METRIC.latePackets);
           return;
@@ -224,11 +258,11 @@ export class SpeakerSegmenter {
 
     if (missing > 0) this.fillHole(missing, now);
 
-    if (rtp !== null) {
+    if (hasRtp) {
       this.rtpValid = true;
-      this.lastTs = rtp.timestamp;
-      this.lastSeq = rtp.sequence;
-      if (rtp.ssrc !== undefined) this.lastSsrc = rtp.ssrc;
+      this.lastTs = timestamp;
+      this.lastSeq = sequence;
+      if (ssrc !== NO_SSRC) this.lastSsrc = ssrc;
       // With RTP the arrival timeline only matters if the next packet lacks RTP: keep it at this packet.
       this.reanchor(now);
     } else {
@@ -248,26 +282,33 @@ export class SpeakerSegmenter {
   }
 
   /**
-   * Called from the session's timer: seals the open segment once no packet came for silenceGapMs, and
-   * gives the decoder back to the pool after decoderIdleMs without packets.
+   * Called from the session's timer: places held packets whose gap waited more than reorderHoldMs (a speaker who
+   * went quiet sends no next packet to trigger that), seals the open segment once no packet came for
+   * silenceGapMs, and gives the decoder back to the pool after decoderIdleMs without packets.
    */
   checkIdle(nowMs: number): void {
+    this.reorder.expire(nowMs);
     const quietMs = nowMs - this.lastArrivalMs;
-    if (this.open && quietMs >= this.o.silenceGapMs) this.seal();
+    if (quietMs >= this.o.silenceGapMs) {
+      this.reorder.drain(); // already empty (reorderHoldMs < silenceGapMs); explicit because a seal must never leave any
+      if (this.open) this.seal();
+    }
     if (this.decoder !== null && !this.open && quietMs >= this.o.decoderIdleMs) {
       this.decoders.release(this.decoder);
       this.decoder = null;
     }
   }
 
-  /** Seals the open segment now (speaker left, session ends). */
+  /** Places any held packets, then seals the open segment now (speaker left, session ends). */
   flush(): void {
+    this.reorder.drain();
     this.seal();
   }
 
   /** Seals what is open, returns the decoder, and ignores packets from now on. Idempotent. */
   close(): void {
     if (this.closed) return;
+    this.reorder.drain();
     this.seal();
     this.closed = true;
     if (this.decoder !== null) {

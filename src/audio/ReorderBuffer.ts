@@ -16,11 +16,32 @@ export const REORDER = {
 } as const;
 export type ReorderResult = (typeof REORDER)[keyof typeof REORDER];
 
-/** Receives packets in sequence order. `arrivedAt` is the packet's own arrival time, not the release time. */
-export type OrderedPacketSink = (opus: Buffer, sequence: number, timestamp: number, ssrc: number, arrivedAt: number) => void;
+import type { Clock } from '../util/Clock.js';
 
 /** SSRC value meaning "not given" (a real SSRC is a u32, never negative). */
 export const NO_SSRC = -1;
+
+/** RTP fields of a packet as it arrives (the voice session's reused header object; read during push only). */
+export interface ArrivingRtp {
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly ssrc?: number;
+}
+
+/** A packet's RTP fields as delivered: one object reused for every delivery, valid only during the sink call. */
+export interface OrderedRtp {
+  /** u16. */
+  readonly sequence: number;
+  /** u32, 48 kHz. */
+  readonly timestamp: number;
+  /** {@link NO_SSRC} when the packet came without one. */
+  readonly ssrc: number;
+  /** The packet's own arrival time (clock ms), not the time it was released. */
+  readonly arrivedAt: number;
+}
+
+/** Receives packets in sequence order. */
+export type OrderedPacketSink = (opus: Buffer, rtp: OrderedRtp) => void;
 
 /**
  * A small jitter buffer for one speaker's RTP packets: UDP may deliver packet n+1 before packet n, and the
@@ -38,11 +59,14 @@ export const NO_SSRC = -1;
  *
  * A packet behind `expected` by at most `lateWindow` is late (its slot was already filled or concealed) and is
  * dropped; one further behind, or a new SSRC, is a new stream: everything held is delivered first, then it.
- * Time comes in as arguments (the caller's injected clock); the buffer reads no clock of its own.
+ * Arrival times come from the injected clock.
  *
  * Memory: `depth` fixed slots allocated in the constructor, holding a REFERENCE to each packet's Buffer (the
  * receiver hands out a fresh Buffer per packet, so keeping it briefly is safe) and its numbers in typed arrays.
- * The per-packet path (push, expire, drain) allocates nothing: no copies, closures, arrays or objects.
+ * The per-packet path (push, expire, drain) allocates nothing: no copies, closures, arrays or objects. RTP
+ * timestamps, SSRCs (u32, often above the small-integer range) and clock times are never passed as arguments
+ * between these methods: V8 would box each such double in a new 16-byte HeapNumber on a call it does not inline.
+ * They travel in typed arrays and in the fields of the one reused {@link OrderedRtp} instead.
  */
 export class ReorderBuffer {
   /** Most packets held at once; 0 turns the buffer into a pass-through. */
@@ -50,7 +74,12 @@ export class ReorderBuffer {
   /** A held packet waits at most this long (ms) for the packets before it. */
   readonly holdMs: number;
   private readonly lateWindow: number;
+  private readonly clock: Clock;
   private readonly sink: OrderedPacketSink;
+  /** What the sink reads during its call; reused (see the memory note above). */
+  private readonly out = { sequence: 0, timestamp: 0, ssrc: NO_SSRC, arrivedAt: 0 };
+  /** Time of the current push or expire (a field, not an argument: see the memory note above). */
+  private nowMs = 0;
 
   /** Slot index = sequence & mask; a power of two above depth, so held sequences never share a slot. */
   private readonly mask: number;
@@ -73,10 +102,11 @@ export class ReorderBuffer {
    * `depth`: packets held at most (0 = pass-through); `holdMs`: the longest wait of a held packet;
    * `lateWindow`: how many sequence numbers behind still count as a late packet rather than a new stream.
    */
-  constructor(depth: number, holdMs: number, lateWindow: number, sink: OrderedPacketSink) {
+  constructor(depth: number, holdMs: number, lateWindow: number, clock: Clock, sink: OrderedPacketSink) {
     this.depth = depth;
     this.holdMs = holdMs;
     this.lateWindow = Math.max(1, lateWindow);
+    this.clock = clock;
     this.sink = sink;
     let slots = 1;
     while (slots <= depth) slots *= 2;
@@ -97,15 +127,17 @@ export class ReorderBuffer {
    * One packet as it arrives. Delivers, holds or drops it, delivers whatever it unblocks, then gives up gaps whose
    * held packets waited more than holdMs. Per-packet path: allocates nothing.
    */
-  push(opus: Buffer, sequence: number, timestamp: number, ssrc: number, now: number): ReorderResult {
-    const result = this.place(opus, sequence & 0xffff, timestamp >>> 0, ssrc, now);
-    if (this.heldCount > 0) this.expire(now);
+  push(opus: Buffer, rtp: ArrivingRtp): ReorderResult {
+    this.nowMs = this.clock.now();
+    const result = this.place(opus, rtp);
+    if (this.heldCount > 0) this.expireHeld();
     return result;
   }
 
   /** Gives up the gaps that held packets have waited on for more than holdMs (the session's idle timer calls this). */
-  expire(now: number): void {
-    while (this.heldCount > 0 && now - this.oldestArrival() > this.holdMs) this.skipToNextHeld();
+  expire(nowMs: number): void {
+    this.nowMs = nowMs;
+    this.expireHeld();
   }
 
   /** Delivers everything held, in order, giving up the gaps (before a seal, or at the end). */
@@ -113,13 +145,19 @@ export class ReorderBuffer {
     while (this.heldCount > 0) this.skipToNextHeld();
   }
 
-  private place(opus: Buffer, sequence: number, timestamp: number, ssrc: number, now: number): ReorderResult {
+  private expireHeld(): void {
+    while (this.heldCount > 0 && this.heldTooLong()) this.skipToNextHeld();
+  }
+
+  private place(opus: Buffer, rtp: ArrivingRtp): ReorderResult {
+    const sequence = rtp.sequence & 0xffff;
+    const ssrc = rtp.ssrc ?? NO_SSRC;
     if (!this.synced || ssrc !== this.streamSsrc) {
       // First packet, or a new stream (the user rejoined): nothing of the old stream may come after it.
       this.drain();
       this.synced = true;
       this.streamSsrc = ssrc;
-      this.deliver(opus, sequence, timestamp, ssrc, now);
+      this.deliver(opus, rtp);
       return REORDER.passed;
     }
     const ahead = (sequence - this.expected) & 0xffff;
@@ -128,12 +166,12 @@ export class ReorderBuffer {
       if (behind <= this.lateWindow) return REORDER.late;
       // Far behind: not a late packet but a new stream on the same SSRC (a sequence reset).
       this.drain();
-      this.deliver(opus, sequence, timestamp, ssrc, now);
+      this.deliver(opus, rtp);
       return REORDER.passed;
     }
     const overtaken = this.heldCount > 0 && ((this.highest - sequence) & 0xffff) - 1 < 0x7fff;
     if (ahead === 0) {
-      this.deliver(opus, sequence, timestamp, ssrc, now);
+      this.deliver(opus, rtp);
       this.deliverConsecutive();
       return overtaken ? REORDER.reordered : REORDER.passed;
     }
@@ -143,7 +181,7 @@ export class ReorderBuffer {
       this.advanceTo((sequence - this.depth) & 0xffff);
       this.deliverConsecutive();
       if (this.expected === sequence) {
-        this.deliver(opus, sequence, timestamp, ssrc, now);
+        this.deliver(opus, rtp);
         this.deliverConsecutive();
         return REORDER.passed;
       }
@@ -152,9 +190,9 @@ export class ReorderBuffer {
     if (this.opus[slot] !== null) return REORDER.duplicate; // only `sequence` can occupy this slot now
     this.opus[slot] = opus;
     this.seq[slot] = sequence;
-    this.ts[slot] = timestamp;
+    this.ts[slot] = rtp.timestamp;
     this.ssrcOf[slot] = ssrc;
-    this.arrivedAt[slot] = now;
+    this.arrivedAt[slot] = this.nowMs;
     if (this.heldCount === 0 || ((sequence - this.highest) & 0xffff) < 0x8000) this.highest = sequence;
     this.heldCount++;
     return overtaken ? REORDER.reordered : REORDER.held;
@@ -193,18 +231,28 @@ export class ReorderBuffer {
     const opus = this.opus[slot]!;
     this.opus[slot] = null;
     this.heldCount--;
-    this.sink(opus, this.seq[slot]!, this.ts[slot]!, this.ssrcOf[slot]!, this.arrivedAt[slot]!);
+    const out = this.out;
+    out.sequence = this.seq[slot]!;
+    out.timestamp = this.ts[slot]!;
+    out.ssrc = this.ssrcOf[slot]!;
+    out.arrivedAt = this.arrivedAt[slot]!;
+    this.sink(opus, out);
   }
 
-  private deliver(opus: Buffer, sequence: number, timestamp: number, ssrc: number, now: number): void {
-    this.expected = (sequence + 1) & 0xffff;
-    this.sink(opus, sequence, timestamp, ssrc, now);
+  /** Delivers the packet being pushed, now. */
+  private deliver(opus: Buffer, rtp: ArrivingRtp): void {
+    const out = this.out;
+    out.sequence = rtp.sequence & 0xffff;
+    out.timestamp = rtp.timestamp >>> 0;
+    out.ssrc = rtp.ssrc ?? NO_SSRC;
+    out.arrivedAt = this.nowMs;
+    this.expected = (out.sequence + 1) & 0xffff;
+    this.sink(opus, out);
   }
 
-  /** Arrival time of the packet that has waited longest (a scan of ≤ depth slots). */
-  private oldestArrival(): number {
-    let oldest = Number.POSITIVE_INFINITY;
-    for (let i = 0; i <= this.mask; i++) if (this.opus[i] !== null && this.arrivedAt[i]! < oldest) oldest = this.arrivedAt[i]!;
-    return oldest;
+  /** True when some held packet has waited more than holdMs (a scan of the few slots; returns no double). */
+  private heldTooLong(): boolean {
+    for (let i = 0; i <= this.mask; i++) if (this.opus[i] !== null && this.nowMs - this.arrivedAt[i]! > this.holdMs) return true;
+    return false;
   }
 }

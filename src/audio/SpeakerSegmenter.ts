@@ -8,7 +8,7 @@ import type { DecoderPool } from './DecoderPool.js';
 import { SILENCE_DBFS, storeFrameRmsDbfs } from './energy.js';
 import type { OpusDecoder } from './OpusDecoder.js';
 import type { PcmSlabPool } from './PcmSlabPool.js';
-import { NO_SSRC, REORDER, ReorderBuffer, type OrderedPacketSink } from './ReorderBuffer.js';
+import { NO_SSRC, REORDER, ReorderBuffer, type OrderedPacketSink, type OrderedRtp } from './ReorderBuffer.js';
 import { FRAME_BYTES, FRAME_MS, type Segment, type SegmentMeta } from './Segment.js';
 import { SlabSegment } from './SlabSegment.js';
 
@@ -169,9 +169,10 @@ export class SpeakerSegmenter {
     this.frameDb = new Float32Array(this.maxFrames);
     this.frameKind = new Uint8Array(this.maxFrames);
     this.sortScratch = new Float32Array(this.maxFrames);
-    this.placeRtp = (opus, sequence, timestamp, ssrc, arrivedAt) => this.place(opus, true, sequence, timestamp, ssrc, arrivedAt);
+    this.placeRtp = (opus, rtp) => this.place(opus, rtp);
     // A packet up to silenceGapMs behind is late; further behind it can only be a new stream (sequence reset).
-    this.reorder = new ReorderBuffer(Math.ceil(this.o.reorderHoldMs / FRAME_MS), this.o.reorderHoldMs, this.o.silenceGapMs / FRAME_MS, this.placeRtp);
+    const depth = Math.ceil(this.o.reorderHoldMs / FRAME_MS);
+    this.reorder = new ReorderBuffer(depth, this.o.reorderHoldMs, this.o.silenceGapMs / FRAME_MS, this.clock, this.placeRtp);
   }
 
   /** True while a segment is being built. */
@@ -202,19 +203,21 @@ export class SpeakerSegmenter {
     if (rtp === null) {
       // Arrival-time path, as without a reorder buffer; RTP packets still held go first so none is overtaken.
       this.reorder.drain();
-      this.place(opus, false, 0, 0, NO_SSRC, now);
+      this.place(opus, null);
       return;
     }
-    const result = this.reorder.push(opus, rtp.sequence, rtp.timestamp, rtp.ssrc ?? NO_SSRC, now);
+    const result = this.reorder.push(opus, rtp);
     if (result === REORDER.late || result === REORDER.duplicate) this.metrics.inc(AUDIO_METRIC.latePackets);
     else if (result === REORDER.reordered) this.metrics.inc(AUDIO_METRIC.reorderedPackets);
   }
 
   /**
-   * Places one packet on the timeline: RTP ones in sequence order (from the reorder buffer, `now` = its arrival
-   * time), others as they arrive. Per-packet path: allocates nothing.
+   * Places one packet on the timeline: RTP ones in sequence order (from the reorder buffer), others (rtp null) as
+   * they arrive. Per-packet path: allocates nothing (times and u32 RTP fields are read from objects, not passed as
+   * arguments, which V8 may box on a call it does not inline).
    */
-  private place(opus: Buffer, hasRtp: boolean, sequence: number, timestamp: number, ssrc: number, now: number): void {
+  private place(opus: Buffer, rtp: OrderedRtp | null): void {
+    const now = rtp !== null ? rtp.arrivedAt : this.lastArrivalMs;
     if (this.decoder === null) {
       this.decoder = this.decoders.acquire();
       if (this.decoder === null) {
@@ -227,16 +230,16 @@ export class SpeakerSegmenter {
     let missing = 0; // 20 ms slots between the previous packet and this one
     if (!this.open) {
       this.startSegment(now);
-    } else if (hasRtp && this.rtpValid) {
-      const step = (timestamp - this.lastTs) >>> 0;
-      const newSsrc = ssrc !== NO_SSRC && ssrc !== this.lastSsrc;
+    } else if (rtp !== null && this.rtpValid) {
+      const step = (rtp.timestamp - this.lastTs) >>> 0;
+      const newSsrc = rtp.ssrc !== NO_SSRC && rtp.ssrc !== this.lastSsrc;
       if (newSsrc) {
         this.restart(now);
       } else if (step === 0 || step > U32_HALF) {
         // Not forward. A duplicated packet or one the reorder buffer could not wait for (sequence not advancing,
         // shortly behind) lost its slot to PLC already: drop it. Anything else is a new stream.
         const back = step === 0 ? 0 : U32_RANGE - step;
-        const seqStep = (sequence - this.lastSeq) & 0xffff;
+        const seqStep = (rtp.sequence - this.lastSeq) & 0xffff;
         if (back <= this.lateWindowTicks && (seqStep === 0 || seqStep > 0x8000)) {
           this.metrics.inc(AUDIO_METRIC.latePackets);
           return;
@@ -258,11 +261,11 @@ export class SpeakerSegmenter {
 
     if (missing > 0) this.fillHole(missing, now);
 
-    if (hasRtp) {
+    if (rtp !== null) {
       this.rtpValid = true;
-      this.lastTs = timestamp;
-      this.lastSeq = sequence;
-      if (ssrc !== NO_SSRC) this.lastSsrc = ssrc;
+      this.lastTs = rtp.timestamp;
+      this.lastSeq = rtp.sequence;
+      if (rtp.ssrc !== NO_SSRC) this.lastSsrc = rtp.ssrc;
       // With RTP the arrival timeline only matters if the next packet lacks RTP: keep it at this packet.
       this.reanchor(now);
     } else {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NO_SSRC, REORDER, ReorderBuffer, type ReorderResult } from '../../src/audio/ReorderBuffer.js';
+import { ManualClock } from '../util/ManualClock.js';
 
 /** What the sink received, one entry per delivered packet. */
 interface Delivered {
@@ -13,22 +14,25 @@ interface Delivered {
 /** A buffer with a recording sink; packets are Buffers named by their sequence so order is visible. */
 function makeBuffer(depth = 3, holdMs = 60, lateWindow = 50) {
   const out: Delivered[] = [];
-  const buffer = new ReorderBuffer(depth, holdMs, lateWindow, (opus, sequence, timestamp, ssrc, arrivedAt) => {
-    out.push({ id: opus.toString(), sequence, timestamp, ssrc, arrivedAt });
+  const clock = new ManualClock(1_000);
+  const buffer = new ReorderBuffer(depth, holdMs, lateWindow, clock, (opus, rtp) => {
+    out.push({ id: opus.toString(), sequence: rtp.sequence, timestamp: rtp.timestamp, ssrc: rtp.ssrc, arrivedAt: rtp.arrivedAt });
   });
-  let now = 1_000;
-  const results: ReorderResult[] = [];
-  /** Pushes packet `seq` (timestamp = base + seq × 960 unless given) at the current time. */
+  // One reused header object, as the voice session passes it.
+  const header: { sequence: number; timestamp: number; ssrc?: number } = { sequence: 0, timestamp: 0 };
+  /** Pushes packet `seq` (timestamp = seq × 960 unless given) at the current time; ssrc 7 unless given (NO_SSRC: none). */
   const push = (seq: number, options: { ts?: number; ssrc?: number; id?: string } = {}): ReorderResult => {
     const s = seq & 0xffff;
-    const result = buffer.push(Buffer.from(options.id ?? `p${s}`), s, options.ts ?? (s * 960) >>> 0, options.ssrc ?? 7, now);
-    results.push(result);
-    return result;
+    header.sequence = s;
+    header.timestamp = options.ts ?? (s * 960) >>> 0;
+    if (options.ssrc === NO_SSRC) delete header.ssrc;
+    else header.ssrc = options.ssrc ?? 7;
+    return buffer.push(Buffer.from(options.id ?? `p${s}`), header);
   };
-  const advance = (ms: number): number => (now += ms);
+  const advance = (ms: number): void => clock.advance(ms);
   const ids = (): string[] => out.map((d) => d.id);
   const seqs = (): number[] => out.map((d) => d.sequence);
-  return { buffer, out, push, advance, ids, seqs, results, now: () => now };
+  return { buffer, out, push, advance, ids, seqs, now: () => clock.now() };
 }
 
 describe('ReorderBuffer', () => {
@@ -205,23 +209,24 @@ describe('ReorderBuffer', () => {
     expect(b.buffer.held).toBe(0);
   });
 
-  it('works without an SSRC', () => {
+  it('works without an SSRC, and reports it as NO_SSRC', () => {
     const b = makeBuffer();
     b.push(1, { ssrc: NO_SSRC });
     b.push(3, { ssrc: NO_SSRC });
     b.push(2, { ssrc: NO_SSRC });
     expect(b.seqs()).toEqual([1, 2, 3]);
+    expect(b.out.map((d) => d.ssrc)).toEqual([NO_SSRC, NO_SSRC, NO_SSRC]);
   });
 
   it('keeps only references: the sink gets the very Buffer that was pushed', () => {
     const seen: Buffer[] = [];
-    const buffer = new ReorderBuffer(3, 60, 50, (opus) => seen.push(opus));
+    const buffer = new ReorderBuffer(3, 60, 50, new ManualClock(0), (opus) => seen.push(opus));
     const a = Buffer.from('a');
     const c = Buffer.from('c');
     const bb = Buffer.from('b');
-    buffer.push(a, 1, 960, 7, 0);
-    buffer.push(c, 3, 3 * 960, 7, 0);
-    buffer.push(bb, 2, 2 * 960, 7, 0);
+    buffer.push(a, { sequence: 1, timestamp: 960 });
+    buffer.push(c, { sequence: 3, timestamp: 3 * 960 });
+    buffer.push(bb, { sequence: 2, timestamp: 2 * 960 });
     expect(seen[0]).toBe(a);
     expect(seen[1]).toBe(bb);
     expect(seen[2]).toBe(c);

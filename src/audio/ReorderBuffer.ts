@@ -71,7 +71,10 @@ export type OrderedPacketSink = (opus: Buffer, rtp: OrderedRtp) => void;
 export class ReorderBuffer {
   /** Most packets held at once; 0 turns the buffer into a pass-through. */
   readonly depth: number;
-  /** A held packet waits at most this long (ms) for the packets before it. */
+  /**
+   * A held packet waits for the packets before it until it has waited more than this (ms); checked on every push
+   * and expire(), so a speaker who goes quiet releases at the idle timer's next tick (≤ 100 ms later).
+   */
   readonly holdMs: number;
   private readonly lateWindow: number;
   private readonly clock: Clock;

@@ -86,3 +86,11 @@ export function transcriptLines(sim: DiscordSimulator, channelId = sim.guild.tex
     .flatMap((m) => m.content.split('\n'))
     .filter((line) => line.startsWith('**'));
 }
+
+/** The final text of an interaction's answer (a direct reply, or the edit of a deferred one), once there is one. */
+export function answerOf(sim: DiscordSimulator, interactionId: string, token: string): string | undefined {
+  const direct = sim.records.interactionCallbacks.find((c) => c.interactionId === interactionId && c.type === 4);
+  if (direct) return String(direct.data?.['content'] ?? '');
+  const edit = sim.records.webhookMessages.find((w) => w.token === token && w.kind === 'editOriginal');
+  return edit?.content;
+}

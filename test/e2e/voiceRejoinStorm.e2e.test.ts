@@ -1,28 +1,19 @@
 /**
  * The voice server keeps refusing (4016 / a silent voice server; found in the second adversarial round), during /join
- * or mid-session. Whatever it does, /join must get a clear answer within Discord's window (deferred in 3 s, the edit before the 15-minute token expiry; we ask for ~30 s),
- * the process must stay up, it must not hammer the main gateway with op 4 (Discord allows 120 gateway sends a
+ * or mid-session. Whatever it does, /join must get a clear answer within Discord's window (deferred in 3 s, the edit
+ * before the 15-minute token expiry; we ask for ~30 s), the process must stay up, it must not hammer the main gateway with op 4 (Discord allows 120 gateway sends a
  * minute and closes the shard with 4008 beyond that: every guild would go dark), and a later /join must work.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DiscordSimulator } from '../sim/discord/index.js';
 import { sleep } from './audioSupport.js';
-import { transcriptLines } from './rig.js';
-import { startRig, type Rig } from './rig.js';
+import { answerOf, startRig, transcriptLines, type Rig } from './rig.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-
-/** The final text of the interaction's answer (a direct reply, or the edit of a deferred one). */
-function answerOf(sim: DiscordSimulator, interactionId: string, token: string): string | undefined {
-  const direct = sim.records.interactionCallbacks.find((c) => c.interactionId === interactionId && c.type === 4);
-  if (direct) return String(direct.data?.['content'] ?? '');
-  const edit = sim.records.webhookMessages.find((w) => w.token === token && w.kind === 'editOriginal');
-  return edit?.content;
-}
 
 /** Runs /join as alice (who is in voice) and waits up to `ms` for its answer. */
 async function join(sim: DiscordSimulator, ms: number): Promise<{ answer: string; tookMs: number }> {

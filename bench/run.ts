@@ -89,6 +89,8 @@ function plan(): Job[] {
       { key: 'production', variant: 'production flags' },
       { key: 'arena', variant: 'production + MALLOC_ARENA_MAX=2', extraEnv: { MALLOC_ARENA_MAX: '2' } },
       { key: 'single-gc', variant: 'production + --single-threaded-gc', nodeFlags: [...BOT_NODE_FLAGS, '--single-threaded-gc'] },
+      // jemalloc instead of glibc malloc (Debian's libjemalloc2): against native-heap creep in long sessions.
+      { key: 'jemalloc', variant: 'production + jemalloc', extraEnv: { ...BOT_PRODUCTION_ENV, LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' } },
       // --lite-mode is not a candidate: it disables WebAssembly, and undici's HTTP parser (llhttp) is WebAssembly,
       // so the bot exits at its first request (measured: "ReferenceError: WebAssembly is not defined").
     ];

@@ -56,7 +56,7 @@ export const idle1000Guilds: ScenarioDefinition = {
 
 export const speakers10: ScenarioDefinition = {
   name: 'speakers-10',
-  description: 'One voice channel, 10 speakers talking in overlapping turns (8–14 DTMF digits ≈ 2.6–4.5 s each, 1.2–4 s pauses (longer than the 800 ms silence gap, so turns of one speaker stay apart)) for 2 minutes.',
+  description: 'One voice channel, 10 speakers talking in overlapping turns (8–14 DTMF digits ≈ 2.6–4.5 s each, 1.2–4 s pauses (longer than the 800 ms silence gap both bots run with in the benchmark (SILENCE_GAP_MS=800; the default is 1000), so turns of one speaker stay apart)) for 2 minutes.',
   simOptions: () => ({}),
   setup: (sim) => [speakersIn(sim, sim.guild, 10, 'Speaker ')],
   async run(ctx) {

@@ -95,9 +95,12 @@ function plan(): Job[] {
       // so the bot exits at its first request (measured: "ReferenceError: WebAssembly is not defined").
     ];
     const keys = option('--variants')?.split(',');
+    // LD_PRELOAD of a missing library is only a warning to ld.so: the run would measure glibc under jemalloc's name.
+    const missing = all.filter((v) => v.extraEnv?.LD_PRELOAD && !existsSync(v.extraEnv.LD_PRELOAD));
+    for (const v of missing) say(`skipping "${v.variant}": ${v.extraEnv?.LD_PRELOAD} is not installed (apt-get install libjemalloc2)`);
     // BENCH_VARIANT_SUFFIX labels runs made from another tree (e.g. " + one undici" from a copy with an npm override).
     const suffix = process.env.BENCH_VARIANT_SUFFIX ?? '';
-    const variants = all.filter((v) => !keys || keys.includes(v.key)).map((v) => ({ ...v, variant: v.variant + suffix }));
+    const variants = all.filter((v) => (!keys || keys.includes(v.key)) && !missing.includes(v)).map((v) => ({ ...v, variant: v.variant + suffix }));
     return variants.flatMap((v) => scenarios.map((scenario) => ({ scenario, impl: 'tinyscribe' as const, limitMb: 256, variant: v.variant, ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}), ...(v.extraEnv ? { extraEnv: v.extraEnv } : {}) })));
   }
   if (quick) return pickScenarios(['idle-1000-guilds', 'speakers-10', 'outage']).flatMap((scenario) => impls.map((impl) => job(scenario, impl, 256)));

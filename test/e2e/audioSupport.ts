@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { concatPcm, silencePcm } from '../sim/audio/index.js';
 import type { DiscordSimulator } from '../sim/discord/index.js';
 import type { BotProcess } from '../util/BotProcess.js';
@@ -71,4 +72,22 @@ export function botErrors(bot: BotProcess): string[] {
     ...bot.lines.filter((l) => l.level === 'error' || l.level === 'fatal').map((l) => JSON.stringify(l)),
     ...bot.stderr.filter((chunk) => chunk.trim().length > 0),
   ];
+}
+
+/** Waits until the bot has written `n` segments to its spool (they are durable on disk then). */
+export async function waitForSpooled(bot: BotProcess, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spooled = metric(await botMetrics(bot), 'segments_spooled') ?? 0;
+    if (spooled >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${spooled} of ${n} segments spooled:\n${bot.tail()}`);
+    await sleep(200);
+  }
+}
+
+/** Complete spool files of a bot's DATA_DIR (name order = startedAt order). */
+export function spoolFiles(dataDir: string): string[] {
+  return readdirSync(join(dataDir, 'spool'))
+    .filter((name) => name.endsWith('.wav'))
+    .sort();
 }

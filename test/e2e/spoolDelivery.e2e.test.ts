@@ -4,12 +4,10 @@
  * (after a REST member lookup), so a SIGKILL while Discord answered message posts with 429 lost every spooled
  * transcript for good. Here no post can succeed while the bot is killed, so nothing may be posted twice either.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dtmfPcm } from '../sim/audio/index.js';
 import { BotProcess } from '../util/BotProcess.js';
-import { botMetrics, metric, padToMs, parseLine, sleep } from './audioSupport.js';
+import { padToMs, parseLine, sleep, spoolFiles, waitForSpooled } from './audioSupport.js';
 import { joinVoice, rigEnv, startRig, transcriptLines, type Rig } from './rig.js';
 
 let rig: Rig | undefined;
@@ -19,10 +17,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-
-function spoolWavs(dataDir: string): string[] {
-  return readdirSync(join(dataDir, 'spool')).filter((n) => n.endsWith('.wav'));
-}
 
 describe('spool delivery across kill -9', () => {
   it('three spooled segments, the bot SIGKILLed five times a second apart while Discord is slow to take messages: each is posted exactly once', async () => {
@@ -36,11 +30,7 @@ describe('spool delivery across kill -9', () => {
       await alice.play(padToMs(dtmfPcm(digits, { leadMs: 40 }), 600));
       await sleep(1_100);
     }
-    const deadline = Date.now() + 20_000;
-    while ((metric(await botMetrics(bot), 'segments_spooled') ?? 0) < 3) {
-      if (Date.now() > deadline) throw new Error(`not spooled:\n${bot.tail()}`);
-      await sleep(200);
-    }
+    await waitForSpooled(bot, 3, 20_000);
     bot.child.kill('SIGKILL');
     await bot.exit();
     await whisper.up();
@@ -65,6 +55,6 @@ describe('spool delivery across kill -9', () => {
     await sleep(8_000);
 
     const texts = transcriptLines(sim).map(parseLine).map((l) => l.text);
-    expect({ texts: [...texts].sort(), spoolLeft: spoolWavs(bot.dataDir).length }).toEqual({ texts: says, spoolLeft: 0 });
+    expect({ texts: [...texts].sort(), spoolLeft: spoolFiles(bot.dataDir).length }).toEqual({ texts: says, spoolLeft: 0 });
   }, 120_000);
 });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dtmfPcm } from '../sim/audio/index.js';
 import { BotProcess } from '../util/BotProcess.js';
 import { joinVoice, rigEnv, startRig, transcriptLines, type Rig } from './rig.js';
-import { botErrors, botMetrics, metric, padToMs, parseLine, sleep, waitForLines } from './audioSupport.js';
+import { botErrors, botMetrics, metric, padToMs, parseLine, sleep, spoolFiles, waitForLines, waitForSpooled } from './audioSupport.js';
 
 let rig: Rig | undefined;
 let restarted: BotProcess | undefined;
@@ -20,22 +20,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-
-/** Waits until the bot has written `n` segments to its spool (they are durable on disk then). */
-async function waitForSpooled(bot: BotProcess, n: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const spooled = metric(await botMetrics(bot), 'segments_spooled') ?? 0;
-    if (spooled >= n) return;
-    if (Date.now() > deadline) throw new Error(`only ${spooled} of ${n} segments spooled:\n${bot.tail()}`);
-    await sleep(200);
-  }
-}
-
-/** Complete spool files (name order = startedAt order). */
-function spoolFiles(dataDir: string): string[] {
-  return readdirSync(join(dataDir, 'spool')).filter((name) => name.endsWith('.wav')).sort();
-}
 
 describe('audio path: nothing lost (bot process)', () => {
   it('9. The stand-in down (connection refused) for 60 s while two users talk, then back: every utterance is posted, in order per speaker, none twice', async () => {

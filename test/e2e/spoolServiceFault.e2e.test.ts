@@ -5,13 +5,11 @@
  * and people are told once, in plain words, without the API's response body (OpenAI's echoes the masked key).
  * The bot is a separate process (test/e2e/rig.ts); the SIGKILL and both restarts on one DATA_DIR are real.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dtmfPcm } from '../sim/audio/index.js';
 import { BotProcess } from '../util/BotProcess.js';
 import { joinVoice, rigEnv, startRig, transcriptLines, type Rig } from './rig.js';
-import { botErrors, botMetrics, metric, padToMs, parseLine, sleep, waitForLines } from './audioSupport.js';
+import { botErrors, botMetrics, metric, padToMs, parseLine, sleep, spoolFiles, waitForLines, waitForSpooled } from './audioSupport.js';
 
 let rig: Rig | undefined;
 const restarts: BotProcess[] = [];
@@ -21,23 +19,6 @@ afterEach(async () => {
   await rig?.close();
   rig = undefined;
 });
-
-/** Complete spool files (name order = startedAt order). */
-const spoolFiles = (dataDir: string): string[] =>
-  readdirSync(join(dataDir, 'spool'))
-    .filter((name) => name.endsWith('.wav'))
-    .sort();
-
-/** Waits until the bot has written `n` segments to its spool (they are durable on disk then). */
-async function waitForSpooled(bot: BotProcess, n: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const spooled = metric(await botMetrics(bot), 'segments_spooled') ?? 0;
-    if (spooled >= n) return;
-    if (Date.now() > deadline) throw new Error(`only ${spooled} of ${n} segments spooled:\n${bot.tail()}`);
-    await sleep(200);
-  }
-}
 
 /** Everything the bot posted as a warning. */
 const warnings = (rig: Rig): string[] => rig.sim.records.messages.map((m) => m.content).filter((c) => c.startsWith('⚠️'));

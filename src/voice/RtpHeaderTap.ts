@@ -31,8 +31,6 @@ export class RtpHeaderTap {
   fresh = false;
   /** Datagrams seen (any SSRC), for metrics. */
   datagrams = 0;
-  /** Datagrams dropped before the library saw them (malformed lengths, or the library threw on them). */
-  rejected = 0;
   attached = false;
 
   private udp: EventEmitter | undefined;
@@ -53,17 +51,11 @@ export class RtpHeaderTap {
    * `onDatagramRejected` hears each dropped datagram (`undefined` for a malformed length, else what a listener threw);
    * `onMessageRejected` each voice WebSocket message the library could not handle.
    */
-  constructor(
-    private readonly onDatagramRejected: (error: unknown) => void = () => {},
-    onMessageRejected: (error: unknown) => void = () => {},
-  ) {
+  constructor(onDatagramRejected: (error: unknown) => void = () => {}, onMessageRejected: (error: unknown) => void = () => {}) {
     this.onDatagram = this.onDatagram.bind(this);
     this.onConnectionState = this.onConnectionState.bind(this);
     // 8 bytes is a keep-alive echo; RTP needs a 12-byte header. Nothing Discord sends is 9–11 bytes long.
-    this.udpGuard = new MethodGuard<Buffer>('onMessage', (error) => {
-      this.rejected++;
-      this.onDatagramRejected(error);
-    }, (buffer) => !(buffer.length > 8 && buffer.length < 12));
+    this.udpGuard = new MethodGuard<Buffer>('onMessage', onDatagramRejected, (buffer) => !(buffer.length > 8 && buffer.length < 12));
     this.wsGuard = new MethodGuard<unknown>('onMessage', onMessageRejected);
     this.onNetworkingState = this.onNetworkingState.bind(this);
   }

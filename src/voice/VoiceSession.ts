@@ -54,7 +54,7 @@ export interface VoiceSessionEvents {
   lost: [reason: string];
 }
 
-/** Rejoins in a row (no Ready in between) before a join is given up. */
+/** Rejoins in a row (no Ready in between) before a join, or a session, is given up. */
 const MAX_JOIN_REJOINS = 4;
 
 /**
@@ -80,19 +80,9 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     super();
     this.startedAt = deps.clock.now();
     this.log = deps.logger.child({ guildId: target.guildId, sessionId: target.sessionId });
-    let wsRejected = 0;
     this.tap = new RtpHeaderTap(
-      (error) => {
-        deps.metrics.inc('voice_datagrams_rejected_total');
-        // A flood must not flood the log: the first few, then one in a thousand.
-        const n = this.tap.rejected;
-        if (n <= 5 || n % 1000 === 0) this.log.warn('voice datagram dropped', { rejected: n, ...(error === undefined ? { reason: 'malformed length' } : { error }) });
-      },
-      (error) => {
-        deps.metrics.inc('voice_messages_rejected_total');
-        wsRejected++;
-        if (wsRejected <= 5 || wsRejected % 1000 === 0) this.log.warn('voice server message dropped', { rejected: wsRejected, error });
-      },
+      this.dropCounter('voice_datagrams_rejected_total', 'voice datagram dropped'),
+      this.dropCounter('voice_messages_rejected_total', 'voice server message dropped'),
     );
     this.onSpeakingStart = this.onSpeakingStart.bind(this);
     this.onSsrc = this.onSsrc.bind(this);
@@ -135,7 +125,7 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     // send budget (heartbeats queue behind it). Give the join up after a few rejoins in a row instead.
     const refused = new AbortController();
     const onJoinState = (_old: unknown, state: { status: VoiceConnectionStatus }): void => {
-      if (state.status === VoiceConnectionStatus.Signalling && connection.rejoinAttempts >= MAX_JOIN_REJOINS) refused.abort();
+      if (this.keepsRefusing(state)) refused.abort();
     };
     connection.on('stateChange', onJoinState);
     try {
@@ -202,6 +192,19 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
   }
 
   /**
+   * Counts each message a socket guard dropped (`undefined`: refused for its length, else what the library threw),
+   * and logs the first few and then one in a thousand: a flood must not flood the log.
+   */
+  private dropCounter(metric: string, message: string): (error: unknown) => void {
+    let dropped = 0;
+    return (error) => {
+      this.deps.metrics.inc(metric);
+      dropped++;
+      if (dropped <= 5 || dropped % 1000 === 0) this.log.warn(message, { dropped, ...(error === undefined ? { reason: 'malformed length' } : { error }) });
+    };
+  }
+
+  /**
    * The library saw voice op 13 (client disconnect) and forgot the user's SSRC: that user left the voice server.
    * The only other ssrcMap delete is by SSRC, which the library never calls, so this is always a departure.
    */
@@ -250,14 +253,14 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     if (old.status === VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Ready && state.status !== VoiceConnectionStatus.Destroyed) {
       this.deps.metrics.inc('voice_reconnects_total');
     }
-    if (state.status === VoiceConnectionStatus.Signalling && this.connection && this.connection.rejoinAttempts >= MAX_JOIN_REJOINS) {
+    if (this.keepsRefusing(state)) {
       // The same op 4 storm as during a join (see start()), now mid-session: the voice server keeps closing (4016,
       // 4017…) before the connection is Ready again. Give the session up; on a later tick, because the library is
       // still inside its state change and reads the connection's adapter right after.
       if (!this.refusedNoticed) {
         this.refusedNoticed = true;
-        this.log.warn('voice server keeps refusing the connection', { rejoinAttempts: this.connection.rejoinAttempts });
-        setImmediate(() => this.emit('lost', 'refused'));
+        this.log.warn('voice server keeps refusing the connection', { rejoinAttempts: this.connection?.rejoinAttempts });
+        this.deps.clock.setTimeout(() => this.emit('lost', 'refused'), 0);
       }
     } else if (state.status === VoiceConnectionStatus.Disconnected) {
       // Either the library reconnects (Signalling/Connecting soon) or we were removed from the channel.
@@ -273,6 +276,11 @@ export class VoiceSession extends EventEmitter<VoiceSessionEvents> {
     } else if (state.status === VoiceConnectionStatus.Destroyed && this.statusValue === VoiceSessionStatus.Listening) {
       this.emit('lost', 'destroyed');
     }
+  }
+
+  /** The library is about to rejoin again with no Ready since MAX_JOIN_REJOINS rejoins: the server keeps refusing. */
+  private keepsRefusing(state: { status: VoiceConnectionStatus }): boolean {
+    return state.status === VoiceConnectionStatus.Signalling && (this.connection?.rejoinAttempts ?? 0) >= MAX_JOIN_REJOINS;
   }
 
   private setStatus(next: VoiceSessionStatus): void {
